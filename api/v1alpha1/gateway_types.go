@@ -1,0 +1,265 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// OnErrorPolicy says what an aggregation does when a backend fails.
+// +kubebuilder:validation:Enum=partial;fail
+type OnErrorPolicy string
+
+const (
+	// OnErrorPartial serves what did answer and lists the failures in _errors.
+	OnErrorPartial OnErrorPolicy = "partial"
+	// OnErrorFail answers 502/504 when any backend fails.
+	OnErrorFail OnErrorPolicy = "fail"
+)
+
+// GatewaySpec is what the API gateway should serve.
+type GatewaySpec struct {
+	// replicas is the number of gateway pods, unless autoscaling is set.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// image overrides the bundled gateway image.
+	// +optional
+	// +kubebuilder:validation:MaxLength=512
+	Image string `json:"image,omitempty"`
+
+	// port the gateway listens on.
+	// +optional
+	// +kubebuilder:default=8080
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int32 `json:"port,omitempty"`
+
+	// serviceType of the gateway's Service.
+	// +optional
+	// +kubebuilder:default=ClusterIP
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	ServiceType corev1.ServiceType `json:"serviceType,omitempty"`
+
+	// routes proxy a path prefix to a Microservice.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=128
+	// +kubebuilder:validation:XValidation:rule="self.all(r, self.exists_one(o, o.pathPrefix == r.pathPrefix))",message="each route's pathPrefix must be unique"
+	Routes []Route `json:"routes,omitempty"`
+
+	// aggregations fan one request out to several Microservices in parallel
+	// and merge the answers.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(o, o.path == a.path))",message="each aggregation's path must be unique"
+	Aggregations []Aggregation `json:"aggregations,omitempty"`
+
+	// resources are the gateway container's requests and limits.
+	// +optional
+	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// autoscaling adds a HorizontalPodAutoscaler.
+	// +optional
+	Autoscaling *Autoscaling `json:"autoscaling,omitempty"`
+
+	// disruptionBudget adds a PodDisruptionBudget.
+	// +optional
+	DisruptionBudget *DisruptionBudget `json:"disruptionBudget,omitempty"`
+}
+
+// Route proxies every request under pathPrefix to a Microservice.
+type Route struct {
+	// pathPrefix is matched against the request path, e.g. /api/skills.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="a route's pathPrefix must start with '/'"
+	PathPrefix string `json:"pathPrefix"`
+
+	// service is the name of a Microservice in the Gateway's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="a route's service must be the name of a Microservice (a DNS-1035 label)"
+	Service string `json:"service"`
+
+	// port overrides the Microservice's port.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port *int32 `json:"port,omitempty"`
+
+	// stripPrefix removes pathPrefix before the request is forwarded.
+	// +optional
+	StripPrefix bool `json:"stripPrefix,omitempty"`
+
+	// timeout bounds the whole proxied request, e.g. 5s.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="a route's timeout must be a positive duration such as 5s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+}
+
+// Aggregation answers one path by calling several backends in parallel and
+// merging their JSON into one object, keyed by each backend's key.
+// +kubebuilder:validation:XValidation:rule="self.backends.all(b, self.backends.exists_one(o, o.key == b.key))",message="each backend key of an aggregation must be unique"
+type Aggregation struct {
+	// path with {parameters}, e.g. /users/{user_id}/dashboard.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="an aggregation's path must start with '/'"
+	Path string `json:"path"`
+
+	// backends are called concurrently.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	Backends []AggregationBackend `json:"backends"`
+
+	// timeout bounds the whole aggregation; a backend still running then is
+	// reported as an error.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="an aggregation's timeout must be a positive duration such as 2s"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// onError is partial (serve what answered, list failures in _errors) or
+	// fail (any failure is a 502/504).
+	// +optional
+	// +kubebuilder:default=partial
+	OnError OnErrorPolicy `json:"onError,omitempty"`
+
+	// compute adds fields computed by CEL expressions over the merged answer,
+	// e.g. total_skills: "size(skills.skills)".
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	Compute map[string]string `json:"compute,omitempty"`
+}
+
+// AggregationBackend is one call of an aggregation.
+type AggregationBackend struct {
+	// key under which the backend's answer appears in the merged object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z_][A-Za-z0-9_]*$')",message="a backend key must be an identifier (letters, digits and '_') so CEL expressions can name it"
+	Key string `json:"key"`
+
+	// service is the name of a Microservice in the Gateway's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="a backend's service must be the name of a Microservice (a DNS-1035 label)"
+	Service string `json:"service"`
+
+	// path on the backend, with the aggregation's {parameters} substituted.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="a backend's path must start with '/'"
+	Path string `json:"path"`
+}
+
+// BackendStatus reports one Microservice a Gateway sends traffic to.
+type BackendStatus struct {
+	// service is the Microservice's name.
+	Service string `json:"service"`
+	// url the gateway reaches it at.
+	// +optional
+	URL string `json:"url,omitempty"`
+	// ready is true when the Microservice exists and is Ready.
+	Ready bool `json:"ready"`
+}
+
+// GatewayStatus is what the operator observed.
+type GatewayStatus struct {
+	// observedGeneration is the generation the status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, Available, Progressing, Degraded and BackendsReady.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// url is the gateway's in-cluster address.
+	// +optional
+	URL string `json:"url,omitempty"`
+
+	// replicas is the number of gateway pods.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+
+	// readyReplicas is the number of gateway pods that are ready.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// ready is readyReplicas/desired replicas, as kubectl shows it.
+	// +optional
+	Ready string `json:"ready,omitempty"`
+
+	// backends has one entry per Microservice the routes and aggregations name.
+	// +optional
+	// +listType=map
+	// +listMapKey=service
+	Backends []BackendStatus `json:"backends,omitempty"`
+}
+
+// Gateway runs the bundled API gateway in front of Microservices: routes
+// proxy a prefix to one service, aggregations fan out to several.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=smgw,categories=skillmesh
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.ready`
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.status.url`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Gateway struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// +required
+	Spec GatewaySpec `json:"spec"`
+
+	// +optional
+	Status GatewayStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// GatewayList is a list of Gateways.
+type GatewayList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []Gateway `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(func(s *runtime.Scheme) error {
+		s.AddKnownTypes(SchemeGroupVersion, &Gateway{}, &GatewayList{})
+		return nil
+	})
+}
