@@ -357,12 +357,17 @@ func probeFor(probes *platformv1alpha1.Probes, pick func(*platformv1alpha1.Probe
 	if o.Path != "" {
 		path = o.Path
 	}
-	return corev1ac.Probe().
+	p := corev1ac.Probe().
 		WithHTTPGet(corev1ac.HTTPGetAction().WithPath(path).WithPort(intstr.FromString(portName))).
 		WithPeriodSeconds(ptr.Deref(o.PeriodSeconds, d.period)).
 		WithTimeoutSeconds(ptr.Deref(o.TimeoutSeconds, d.timeout)).
-		WithFailureThreshold(ptr.Deref(o.FailureThreshold, d.failures)).
-		WithInitialDelaySeconds(ptr.Deref(o.InitialDelaySeconds, 0))
+		WithFailureThreshold(ptr.Deref(o.FailureThreshold, d.failures))
+	// Zero is the API's default and is not stored, so setting it would make
+	// the live object differ from the desired one forever.
+	if delay := ptr.Deref(o.InitialDelaySeconds, 0); delay > 0 {
+		p.WithInitialDelaySeconds(delay)
+	}
+	return p
 }
 
 // resourcesFor returns nil for empty requirements: an empty object would be
