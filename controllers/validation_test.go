@@ -1,0 +1,229 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+
+	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
+	"github.com/skillmesh/skillmesh/internal/testutil"
+)
+
+// The CRD's OpenAPI schema and CEL rules are what `kubectl apply` meets, so
+// each rule is checked against the real API server: the bad object is
+// refused with its message, and the closest good one is accepted.
+var _ = Describe("Microservice validation", func() {
+	var ns string
+	BeforeEach(func() { ns = newNamespace() })
+
+	type mod = testutil.MicroserviceOption
+	rejects := func(name string, message string, mods ...mod) {
+		ms := testutil.ForCreate(testutil.NewMicroservice(ns, name, mods...))
+		err := k8sClient.Create(ctx, ms)
+		ExpectWithOffset(1, err).To(HaveOccurred(), "the API server accepted a bad Microservice")
+		ExpectWithOffset(1, apierrors.IsInvalid(err)).To(BeTrue(), "want 422 Invalid, got %v", err)
+		ExpectWithOffset(1, err.Error()).To(ContainSubstring(message))
+	}
+	accepts := func(name string, mods ...mod) {
+		ms := testutil.ForCreate(testutil.NewMicroservice(ns, name, mods...))
+		ExpectWithOffset(1, k8sClient.Create(ctx, ms)).To(Succeed())
+	}
+	sqlite := testutil.WithSQLite("1Gi")
+
+	DescribeTable("rejects a bad object with a message a person understands",
+		func(name, message string, mods ...mod) { rejects(name, message, mods...) },
+		Entry("sqlite with more than one replica", "skills",
+			"a sqlite database has a single writer on a ReadWriteOnce volume: replicas must be 0 or 1",
+			sqlite, testutil.WithReplicas(2)),
+		Entry("sqlite with autoscaling", "skills",
+			"a sqlite database has a single writer: autoscaling cannot be used with it",
+			sqlite, testutil.WithReplicas(1), testutil.WithAutoscaling(1, 3)),
+		Entry("postgres without urlSecretRef", "skills",
+			"database engine postgres needs urlSecretRef",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.Database = &platformv1alpha1.Database{Engine: platformv1alpha1.DatabasePostgres}
+			}),
+		Entry("sqlite without storage", "skills",
+			"database engine sqlite needs storage",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.Database = &platformv1alpha1.Database{Engine: platformv1alpha1.DatabaseSQLite}
+			}),
+		Entry("sqlite with a URL secret", "skills",
+			"urlSecretRef is only for engine postgres",
+			sqlite, func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.Database.URLSecretRef = &platformv1alpha1.SecretKeySelector{Name: "db", Key: "url"}
+			}),
+		Entry("an unknown database engine", "skills",
+			`Unsupported value: "mysql"`,
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.Database = &platformv1alpha1.Database{Engine: "mysql"}
+			}),
+		Entry("a dependsOn name that is not a DNS-1035 label", "skills",
+			"dependsOn name must be a DNS-1035 label",
+			testutil.WithDependsOn("Career_Service")),
+		Entry("a dependsOn name starting with a digit", "skills",
+			"dependsOn name must be a DNS-1035 label",
+			testutil.WithDependsOn("1career")),
+		Entry("a dependsOn name given twice", "skills",
+			"dependsOn must not name the same Microservice twice",
+			testutil.WithDependsOn("career", "learning", "career")),
+		Entry("a dependsOn naming the object itself", "skills",
+			"a Microservice cannot depend on itself",
+			testutil.WithDependsOn("career", "skills")),
+		Entry("a dependsOn envVar that is not a variable name", "skills",
+			"dependsOn envVar must be an environment variable name",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.DependsOn = []platformv1alpha1.Dependency{{Name: "career", EnvVar: "CAREER-URL"}}
+			}),
+		Entry("a config key that is not an environment variable name", "skills",
+			"config keys must be environment variable names",
+			testutil.WithConfig("", map[string]string{"LOG_LEVEL": "debug", "log-format": "json"})),
+		Entry("a config key starting with a digit", "skills",
+			"config keys must be environment variable names",
+			testutil.WithConfig("", map[string]string{"1A": "x"})),
+		Entry("an envPrefix that cannot start a variable name", "skills",
+			"envPrefix must be the start of an environment variable name",
+			testutil.WithConfig("SKILLS-", map[string]string{"A": "1"})),
+		Entry("autoscaling.minReplicas above maxReplicas", "skills",
+			"autoscaling.minReplicas must not be greater than autoscaling.maxReplicas",
+			testutil.WithAutoscaling(5, 2)),
+		Entry("a negative port", "skills", "spec.port in body should be greater than or equal to 1", testutil.WithPort(-1)),
+		Entry("port above 65535", "skills", "should be less than or equal to 65535", testutil.WithPort(70000)),
+		Entry("an empty image", "skills", "spec.image", func(ms *platformv1alpha1.Microservice) { ms.Spec.Image = "" }),
+		Entry("a blank image", "skills", "image must not be empty", func(ms *platformv1alpha1.Microservice) { ms.Spec.Image = "   " }),
+		Entry("negative replicas", "skills", "should be greater than or equal to 0", testutil.WithReplicas(-1)),
+		Entry("a name that is not a DNS-1035 label", "1skills",
+			"a Microservice's name becomes its Service's DNS name and must be a DNS-1035 label"),
+		Entry("a bad topic name", "skills", "topic names are lower-case words",
+			testutil.WithEvents("broker", "url", []string{"Skills Assessed"}, nil)),
+		Entry("a probe path without a leading slash", "skills", "probe path must start with '/'",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.Probes = &platformv1alpha1.Probes{Liveness: &platformv1alpha1.Probe{Path: "healthz"}}
+			}),
+		Entry("a disruption budget that is neither a number nor a percentage", "skills",
+			"disruptionBudget.minAvailable must be a non-negative number or a percentage",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromString("half")}
+			}),
+	)
+
+	It("reports several broken rules at once", func() {
+		ms := testutil.ForCreate(testutil.NewMicroservice(ns, "skills", sqlite, testutil.WithReplicas(3),
+			testutil.WithConfig("", map[string]string{"bad-key": "x"})))
+		err := k8sClient.Create(ctx, ms)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(And(ContainSubstring("replicas must be 0 or 1"), ContainSubstring("config keys must be environment variable names")))
+	})
+
+	It("accepts the good neighbours of every rule", func() {
+		accepts("a", sqlite, testutil.WithReplicas(1))
+		accepts("b", sqlite, testutil.WithReplicas(0))
+		accepts("c", testutil.WithPostgres("db", "url"), testutil.WithReplicas(5), testutil.WithAutoscaling(2, 2))
+		accepts("d", testutil.WithDependsOn("career", "learning-paths"), func(ms *platformv1alpha1.Microservice) {
+			ms.Spec.DependsOn[0].EnvVar = "CAREER_API"
+		})
+		accepts("e", testutil.WithConfig("SKILLS_", map[string]string{"_A": "1", "LOG_LEVEL": "x", "b2": "y"}))
+		accepts("f", testutil.WithPort(65535), func(ms *platformv1alpha1.Microservice) {
+			ms.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromString("50%")}
+		})
+		accepts("g", testutil.WithEvents("broker", "url", []string{"skills.assessed", "career.plan-updated"}, []string{"x_y"}))
+	})
+
+	It("fills the documented defaults", func() {
+		ms := testutil.ForCreate(testutil.NewMicroservice(ns, "defaults", testutil.WithAutoscaling(1, 3)))
+		ms.Spec.Port, ms.Spec.Replicas = 0, nil
+		ms.Spec.Autoscaling.MinReplicas, ms.Spec.Autoscaling.TargetCPUUtilizationPercentage = nil, nil
+		Expect(k8sClient.Create(ctx, ms)).To(Succeed())
+		Expect(ms.Spec.Port).To(Equal(int32(8080)))
+		Expect(ms.Spec.Replicas).To(HaveValue(Equal(int32(1))))
+		Expect(ms.Spec.Autoscaling.MinReplicas).To(HaveValue(Equal(int32(1))))
+		Expect(ms.Spec.Autoscaling.TargetCPUUtilizationPercentage).To(HaveValue(Equal(int32(80))))
+	})
+
+	It("checks updates too: a running sqlite service cannot be scaled out", func() {
+		accepts("skills", sqlite)
+		ms := &platformv1alpha1.Microservice{}
+		Expect(k8sClient.Get(ctx, key(ns, "skills"), ms)).To(Succeed())
+		ms.Spec.Replicas = ptr.To[int32](2)
+		err := k8sClient.Update(ctx, ms)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("replicas must be 0 or 1"))
+	})
+})
+
+var _ = Describe("Gateway validation", func() {
+	var ns string
+	BeforeEach(func() { ns = newNamespace() })
+
+	gateway := func(mods ...func(*platformv1alpha1.Gateway)) *platformv1alpha1.Gateway {
+		gw := &platformv1alpha1.Gateway{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"},
+			Spec: platformv1alpha1.GatewaySpec{
+				Routes: []platformv1alpha1.Route{{PathPrefix: "/skills", Service: "skills"}},
+				Aggregations: []platformv1alpha1.Aggregation{{
+					Path: "/users/{user_id}/dashboard",
+					Backends: []platformv1alpha1.AggregationBackend{
+						{Key: "skills", Service: "skills", Path: "/users/{user_id}/skills"},
+						{Key: "plan", Service: "career", Path: "/users/{user_id}/career-plan"},
+					},
+					Timeout: &metav1.Duration{Duration: 2e9},
+					Compute: map[string]string{"total_skills": "size(skills.skills)"},
+				}},
+			},
+		}
+		for _, m := range mods {
+			m(gw)
+		}
+		return gw
+	}
+
+	It("accepts the dashboard sample and fills defaults", func() {
+		gw := gateway()
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		Expect(gw.Spec.Port).To(Equal(int32(8080)))
+		Expect(string(gw.Spec.ServiceType)).To(Equal("ClusterIP"))
+		Expect(gw.Spec.Aggregations[0].OnError).To(Equal(platformv1alpha1.OnErrorPartial))
+	})
+
+	DescribeTable("rejects a bad Gateway",
+		func(message string, mod func(*platformv1alpha1.Gateway)) {
+			err := k8sClient.Create(ctx, gateway(mod))
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(message))
+		},
+		Entry("a pathPrefix without a leading slash", "a route's pathPrefix must start with '/'",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Routes[0].PathPrefix = "skills" }),
+		Entry("two routes with the same prefix", "each route's pathPrefix must be unique",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Routes = append(gw.Spec.Routes, platformv1alpha1.Route{PathPrefix: "/skills", Service: "career"})
+			}),
+		Entry("two backends with the same key", "each backend key of an aggregation must be unique",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].Backends[1].Key = "skills" }),
+		Entry("a zero timeout", "an aggregation's timeout must be a positive duration",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].Timeout = &metav1.Duration{} }),
+		Entry("an unknown onError", `Unsupported value: "ignore"`,
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].OnError = "ignore" }),
+		Entry("an unknown service type", `Unsupported value: "ExternalName"`,
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.ServiceType = "ExternalName" }),
+	)
+})
