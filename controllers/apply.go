@@ -80,10 +80,8 @@ func deleteIfControlled(ctx context.Context, c client.Client, owner metav1.Objec
 	if !metav1.IsControlledBy(obj, owner) {
 		return false, nil
 	}
-	if err := c.Delete(ctx, obj, client.Preconditions{UID: ptrTo(obj.GetUID())}); err != nil {
+	if err := c.Delete(ctx, obj, client.Preconditions{UID: new(obj.GetUID())}); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
 	return true, nil
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -328,9 +328,8 @@ func dependencyURL(in microserviceInput, name string) string {
 }
 
 func envFromFor(ms *platformv1alpha1.Microservice) []*corev1ac.EnvFromSourceApplyConfiguration {
-	out := []*corev1ac.EnvFromSourceApplyConfiguration{
-		corev1ac.EnvFromSource().WithConfigMapRef(corev1ac.ConfigMapEnvSource().WithName(configMapName(ms.Name))),
-	}
+	out := make([]*corev1ac.EnvFromSourceApplyConfiguration, 0, 1+len(ms.Spec.SecretRefs))
+	out = append(out, corev1ac.EnvFromSource().WithConfigMapRef(corev1ac.ConfigMapEnvSource().WithName(configMapName(ms.Name))))
 	for _, ref := range ms.Spec.SecretRefs {
 		out = append(out, corev1ac.EnvFromSource().WithSecretRef(corev1ac.SecretEnvSource().WithName(ref.Name)))
 	}

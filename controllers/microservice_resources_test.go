@@ -289,7 +289,7 @@ func Test_security_context_is_restricted(t *testing.T) {
 func Test_database_engines(t *testing.T) {
 	t.Run("sqlite gets a PVC, a mount, Recreate and a file URL", func(t *testing.T) {
 		ch := render(ms(testutil.WithSQLite("2Gi"), func(m *platformv1alpha1.Microservice) {
-			m.Spec.Database.StorageClassName = ptr.To("fast")
+			m.Spec.Database.StorageClassName = new("fast")
 		}))
 		pvc := as[corev1.PersistentVolumeClaim](t, ch.PVC)
 		if pvc.Name != "skills-data" || pvc.Spec.Resources.Requests.Storage().Cmp(resource.MustParse("2Gi")) != 0 ||
@@ -378,11 +378,11 @@ func Test_autoscaling_and_disruption_budget(t *testing.T) {
 		wantReplicasSet bool
 	}{
 		{"one replica: neither", ms(), false, nil, true},
-		{"three replicas: an implied PDB of 1", ms(testutil.WithReplicas(3)), false, ptr.To(intstr.FromInt32(1)), true},
+		{"three replicas: an implied PDB of 1", ms(testutil.WithReplicas(3)), false, new(intstr.FromInt32(1)), true},
 		{"explicit budget on one replica", ms(func(m *platformv1alpha1.Microservice) {
 			m.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromString("50%")}
-		}), false, ptr.To(intstr.FromString("50%")), true},
-		{"autoscaling: HPA owns replicas", ms(testutil.WithAutoscaling(2, 5)), true, ptr.To(intstr.FromInt32(1)), false},
+		}), false, new(intstr.FromString("50%")), true},
+		{"autoscaling: HPA owns replicas", ms(testutil.WithAutoscaling(2, 5)), true, new(intstr.FromInt32(1)), false},
 		{"autoscaling from one: no implied PDB", ms(testutil.WithAutoscaling(1, 5)), true, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

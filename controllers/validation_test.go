@@ -17,13 +17,19 @@ limitations under the License.
 package controllers
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/testutil"
@@ -226,4 +232,31 @@ var _ = Describe("Gateway validation", func() {
 		Entry("an unknown service type", `Unsupported value: "ExternalName"`,
 			func(gw *platformv1alpha1.Gateway) { gw.Spec.ServiceType = "ExternalName" }),
 	)
+})
+
+var _ = Describe("The samples", func() {
+	It("are accepted by the API server as they are shipped", func() {
+		ns := newNamespace()
+		files, err := filepath.Glob(filepath.Join("..", "config", "samples", "*.yaml"))
+		Expect(err).NotTo(HaveOccurred())
+		var created []string
+		for _, f := range files {
+			if filepath.Base(f) == "kustomization.yaml" {
+				continue
+			}
+			raw, err := os.ReadFile(f)
+			Expect(err).NotTo(HaveOccurred())
+			for doc := range bytes.SplitSeq(raw, []byte("\n---\n")) {
+				obj := &unstructured.Unstructured{}
+				Expect(yaml.Unmarshal(doc, &obj.Object)).To(Succeed(), f)
+				if len(obj.Object) == 0 {
+					continue
+				}
+				obj.SetNamespace(ns)
+				Expect(k8sClient.Create(ctx, obj)).To(Succeed(), "%s: %s", f, obj.GetName())
+				created = append(created, obj.GetKind()+"/"+obj.GetName())
+			}
+		}
+		Expect(created).To(ContainElements("Microservice/skills", "Microservice/career", "Microservice/learning", "Gateway/api"))
+	})
 })

@@ -58,7 +58,7 @@ func NewMicroservice(namespace, name string, opts ...MicroserviceOption) *platfo
 
 // WithReplicas sets spec.replicas.
 func WithReplicas(n int32) MicroserviceOption {
-	return func(ms *platformv1alpha1.Microservice) { ms.Spec.Replicas = ptr.To(n) }
+	return func(ms *platformv1alpha1.Microservice) { ms.Spec.Replicas = new(n) }
 }
 
 // WithPort sets spec.port.
@@ -116,7 +116,7 @@ func WithEvents(secret, key string, publishes, subscribes []string) Microservice
 func WithAutoscaling(minReplicas, maxReplicas int32) MicroserviceOption {
 	return func(ms *platformv1alpha1.Microservice) {
 		ms.Spec.Autoscaling = &platformv1alpha1.Autoscaling{
-			MinReplicas:                    ptr.To(minReplicas),
+			MinReplicas:                    new(minReplicas),
 			MaxReplicas:                    maxReplicas,
 			TargetCPUUtilizationPercentage: ptr.To[int32](80),
 		}
