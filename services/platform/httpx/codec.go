@@ -1,0 +1,113 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package httpx holds what every bundled service's HTTP side shares: one
+// JSON codec with a body limit, one error shape, request IDs, access logs,
+// Prometheus metrics by route, and a server that drains before it stops.
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxBodyBytes bounds a request body; a larger one is answered 413.
+const MaxBodyBytes = 1 << 20
+
+// Error is the one error shape every service answers with:
+// {"error": {"code": "not_found", "message": "..."}}.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
+
+// Errorf builds an Error.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Common errors.
+func BadRequest(format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, "bad_request", format, args...)
+}
+
+// NotFound says the addressed thing does not exist.
+func NotFound(format string, args ...any) *Error {
+	return Errorf(http.StatusNotFound, "not_found", format, args...)
+}
+
+// Conflict says the request clashes with the current state.
+func Conflict(format string, args ...any) *Error {
+	return Errorf(http.StatusConflict, "conflict", format, args...)
+}
+
+// WriteError answers with err: an *Error as it is, anything else as a 500
+// whose message does not leak internals.
+func WriteError(w http.ResponseWriter, err error) {
+	e, ok := errors.AsType[*Error](err)
+	if !ok {
+		e = Errorf(http.StatusInternalServerError, "internal", "internal error")
+	}
+	Encode(w, e.Status, map[string]*Error{"error": e})
+}
+
+// Encode writes v as JSON with status.
+func Encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Validator is a request body that can check itself.
+type Validator interface {
+	Validate() error
+}
+
+// Decode reads one JSON object into T, refusing unknown fields, trailing
+// data and bodies over MaxBodyBytes, then runs T's validation. Every
+// failure is an *Error ready for WriteError.
+func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
+	var v T
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		tooBig, isTooBig := errors.AsType[*http.MaxBytesError](err)
+		switch {
+		case isTooBig:
+			return v, Errorf(http.StatusRequestEntityTooLarge, "too_large", "request body exceeds %d bytes", tooBig.Limit)
+		case errors.Is(err, io.EOF):
+			return v, BadRequest("request body is empty; a JSON object is expected")
+		default:
+			return v, BadRequest("request body is not valid JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return v, BadRequest("request body holds more than one JSON value")
+	}
+	if err := v.Validate(); err != nil {
+		if e, ok := errors.AsType[*Error](err); ok {
+			return v, e
+		}
+		return v, BadRequest("%v", err)
+	}
+	return v, nil
+}

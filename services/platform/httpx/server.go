@@ -1,0 +1,87 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package httpx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Drainer is told when shutdown starts (the health checker), so readiness
+// fails before the listener closes.
+type Drainer interface {
+	Drain()
+}
+
+// Server is an http.Server with the timeouts always set and a shutdown that
+// drains: on cancel, readiness turns 503 first, the server waits DrainDelay
+// for the endpoints controller to take the pod out of rotation, then stops
+// accepting and lets in-flight requests finish within ShutdownTimeout.
+type Server struct {
+	Handler         http.Handler
+	Logger          *slog.Logger
+	Drainer         Drainer
+	DrainDelay      time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// Serve answers on ln until ctx is cancelled, then drains and shuts down. It
+// returns the listener's error, or nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	s.Logger.Info("Shutting down: draining", "drain_delay", s.DrainDelay)
+	if s.Drainer != nil {
+		s.Drainer.Drain()
+	}
+	time.Sleep(s.DrainDelay)
+
+	timeout := s.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	s.Logger.Info("Stopped")
+	return nil
+}
