@@ -18,11 +18,21 @@ RUN go mod download
 COPY . .
 
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o manager ./cmd
+    go build -trimpath -ldflags="-s -w" -o manager ./cmd && \
+    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
+    go build -trimpath -ldflags="-s -w" -o skillmesh-svc ./services/cmd/skillmesh-svc
 
-FROM ${RUNTIME_IMAGE}
+# The bundled services, one image for all: the first argument picks one
+# (skills, career, learning). Build it with --target services.
+FROM ${RUNTIME_IMAGE} AS services
+WORKDIR /
+COPY --from=builder /workspace/skillmesh-svc .
+USER 65532:65532
+ENTRYPOINT ["/skillmesh-svc"]
+
+# The operator (the default target).
+FROM ${RUNTIME_IMAGE} AS manager
 WORKDIR /
 COPY --from=builder /workspace/manager .
 USER 65532:65532
-
 ENTRYPOINT ["/manager"]

@@ -137,6 +137,16 @@ run: manifests generate fmt vet ## Run a controller from your host.
 docker-build: ## Build docker image with the manager.
 	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t ${IMG} .
 
+SERVICES_IMG ?= skillmesh/services:v0.1.0
+
+.PHONY: docker-build-services
+docker-build-services: ## Build the image of the bundled services (one binary, the first argument picks the service).
+	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) --target services -t ${SERVICES_IMG} .
+
+.PHONY: build-services
+build-services: ## Build the services binary into bin/skillmesh-svc.
+	go build -o bin/skillmesh-svc ./services/cmd/skillmesh-svc
+
 .PHONY: docker-push
 docker-push: ## Push docker image with the manager.
 	$(CONTAINER_TOOL) push ${IMG}

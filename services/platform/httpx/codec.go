@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 )
 
 // MaxBodyBytes bounds a request body; a larger one is answered 413.
@@ -110,4 +111,15 @@ func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 		return v, BadRequest("%v", err)
 	}
 	return v, nil
+}
+
+var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$`)
+
+// UserID reads the {user_id} path parameter, refusing what cannot be one.
+func UserID(r *http.Request) (string, error) {
+	id := r.PathValue("user_id")
+	if !userIDPattern.MatchString(id) {
+		return "", BadRequest("user_id %q must be 1-128 letters, digits, '_', '.', '@' or '-'", id)
+	}
+	return id, nil
 }

@@ -87,7 +87,13 @@ func (s Source) Lookup(name string) (string, bool) {
 // `envPrefix:"SKILLS_"` reads its own fields under that prefix. Errors name
 // every variable that is missing or does not parse.
 func Load[T any](src Source, cfg *T) error {
-	err := env.ParseWithOptions(cfg, env.Options{Environment: src.values})
+	return LoadPrefixed(src, "", cfg)
+}
+
+// LoadPrefixed is Load with prefix put before every variable name: the
+// service's own settings, e.g. SKILLS_LOG_LEVEL for prefix SKILLS_.
+func LoadPrefixed[T any](src Source, prefix string, cfg *T) error {
+	err := env.ParseWithOptions(cfg, env.Options{Environment: src.values, Prefix: prefix})
 	if err == nil {
 		return nil
 	}
@@ -98,7 +104,7 @@ func Load[T any](src Source, cfg *T) error {
 	// caarlos0/env names the Go field of a value that does not parse; a
 	// person fixing the deployment needs the variable instead.
 	keys := map[string][]string{}
-	fieldKeys(reflect.TypeFor[T](), "", keys)
+	fieldKeys(reflect.TypeFor[T](), prefix, keys)
 	msgs := make([]string, 0, len(agg.Errors))
 	for _, e := range agg.Errors {
 		if pe, ok := errors.AsType[env.ParseError](e); ok {

@@ -122,3 +122,18 @@ func TestFromEnviron_missing_dotenv_is_fine_but_a_broken_one_is_not(t *testing.T
 		t.Errorf("want an error naming %s, got %v", path, err)
 	}
 }
+
+func TestLoadPrefixed_names_the_prefixed_variable(t *testing.T) {
+	var own struct {
+		LogLevel string        `env:"LOG_LEVEL" envDefault:"info"`
+		Drain    time.Duration `env:"DRAIN_DELAY"`
+	}
+	src := settings.FromMap(map[string]string{"CAREER_LOG_LEVEL": "debug", "LOG_LEVEL": "error"})
+	if err := settings.LoadPrefixed(src, "CAREER_", &own); err != nil || own.LogLevel != "debug" {
+		t.Fatalf("own = %+v, err = %v", own, err)
+	}
+	err := settings.LoadPrefixed(settings.FromMap(map[string]string{"CAREER_DRAIN_DELAY": "later"}), "CAREER_", &own)
+	if err == nil || !strings.Contains(err.Error(), "CAREER_DRAIN_DELAY") {
+		t.Errorf("err = %v, want it to name CAREER_DRAIN_DELAY", err)
+	}
+}

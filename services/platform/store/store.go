@@ -135,11 +135,18 @@ func redact(url string) string {
 
 // Migrate applies every migration in fsys (goose SQL files) that has not run.
 func (db *DB) Migrate(ctx context.Context, fsys fs.FS) error {
+	return db.MigrateSet(ctx, "goose_db_version", fsys)
+}
+
+// MigrateSet applies a set of migrations that keeps its own version table,
+// so a shared part (the outbox) migrates beside the service's own schema
+// without their version numbers clashing.
+func (db *DB) MigrateSet(ctx context.Context, versionTable string, fsys fs.FS) error {
 	dialect := goose.DialectSQLite3
 	if db.Engine == Postgres {
 		dialect = goose.DialectPostgres
 	}
-	p, err := goose.NewProvider(dialect, db.DB, fsys)
+	p, err := goose.NewProvider(dialect, db.DB, fsys, goose.WithTableName(versionTable))
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
