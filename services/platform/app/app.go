@@ -64,6 +64,12 @@ type Own struct {
 	HealthTimeout   time.Duration `env:"HEALTH_TIMEOUT" envDefault:"2s"`
 	// Consumer names this process in its consumer group; the pod name by default.
 	Consumer string `env:"CONSUMER_NAME"`
+	// EventsClaimMinIdle is how long an event may stay unacknowledged
+	// (its consumer crashed) before another replica takes it over.
+	EventsClaimMinIdle time.Duration `env:"EVENTS_CLAIM_MIN_IDLE" envDefault:"30s"`
+	// EventsMaxDeliveries moves an event that keeps failing to the
+	// dead-letter stream after this many deliveries.
+	EventsMaxDeliveries int64 `env:"EVENTS_MAX_DELIVERIES" envDefault:"5"`
 }
 
 // App is a started service's shared parts.
@@ -118,7 +124,8 @@ func Start(ctx context.Context, name, prefix string, src settings.Source, stderr
 			consumer, _ = os.Hostname()
 		}
 		a.redis = redis.NewClient(opts)
-		a.Broker = events.NewRedis(a.redis, events.RedisOptions{Group: name, Consumer: consumer, Logger: a.Logger})
+		a.Broker = events.NewRedis(a.redis, events.RedisOptions{Group: name, Consumer: consumer, Logger: a.Logger,
+			ClaimMinIdle: a.Own.EventsClaimMinIdle, MaxDeliveries: a.Own.EventsMaxDeliveries})
 		a.Checker.Add("broker", a.Broker.Ping)
 		a.Relay = outbox.NewRelay(a.DB, a.Broker, a.Logger)
 		a.Go(a.Relay.Run)
