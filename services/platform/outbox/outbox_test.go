@@ -61,7 +61,7 @@ func TestMain(m *testing.M) {
 
 func add(t *testing.T, db *store.DB, topic string, n int) []events.Event {
 	t.Helper()
-	var out []events.Event
+	out := make([]events.Event, 0, n)
 	for i := range n {
 		ev, _ := events.New(topic, "skills", i)
 		if err := db.InTx(context.Background(), func(tx *sql.Tx) error { return outbox.Add(context.Background(), db, tx, ev) }); err != nil {
