@@ -155,7 +155,7 @@ func (s *Service) Enroll(ctx context.Context, userID, courseID string) (Enrollme
 	}
 	e := Enrollment{Course: c, EnrolledAt: s.now().Truncate(time.Millisecond)}
 	res, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO enrollments (user_id, course_id, enrolled_at, progress) VALUES (?, ?, ?, 0)
-		ON CONFLICT (user_id, course_id) DO NOTHING`), userID, courseID, e.EnrolledAt.Format(time.RFC3339Nano))
+		ON CONFLICT (user_id, course_id) DO NOTHING`), userID, courseID, store.TimeKey(e.EnrolledAt))
 	if err != nil {
 		return Enrollment{}, fmt.Errorf("enroll: %w", err)
 	}
@@ -272,13 +272,10 @@ func (s *Service) HandlePlanUpdated(ctx context.Context, ev events.Event) error 
 		_, err = tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO user_gaps (user_id, target_role, updated_at, gaps) VALUES (?, ?, ?, ?)
 			ON CONFLICT (user_id) DO UPDATE SET target_role = excluded.target_role, updated_at = excluded.updated_at, gaps = excluded.gaps
 			WHERE excluded.updated_at > user_gaps.updated_at`),
-			data.UserID, data.TargetRole, data.UpdatedAt.UTC().Format(timeKey), string(gaps))
+			data.UserID, data.TargetRole, store.TimeKey(data.UpdatedAt), string(gaps))
 		if err != nil {
 			return fmt.Errorf("store gaps: %w", err)
 		}
 		return nil
 	})
 }
-
-// timeKey formats times with a fixed width, so they order as text.
-const timeKey = "2006-01-02T15:04:05.000000000Z07:00"

@@ -69,7 +69,7 @@ type Service struct {
 	db    *store.DB
 	tax   *Taxonomy
 	relay *outbox.Relay
-	now   func() time.Time
+	clock store.Clock
 }
 
 // NewService migrates db and returns the service. relay may be nil when no
@@ -85,7 +85,7 @@ func NewService(ctx context.Context, db *store.DB, tax *Taxonomy, relay *outbox.
 	if err := outbox.Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("outbox schema: %w", err)
 	}
-	return &Service{db: db, tax: tax, relay: relay, now: func() time.Time { return time.Now().UTC() }}, nil
+	return &Service{db: db, tax: tax, relay: relay}, nil
 }
 
 // Taxonomy returns the taxonomy in use.
@@ -95,8 +95,9 @@ func (s *Service) Taxonomy() *Taxonomy { return s.tax }
 // and returns it.
 func (s *Service) Assess(ctx context.Context, userID string, cv CV) (Assessment, error) {
 	skills := Assess(s.tax, cv)
+	at := s.clock.Now()
 	a := Assessment{ID: newID(), UserID: userID, Skills: skills, Scores: make(map[string]int, len(skills)),
-		AssessedAt: s.now().Truncate(time.Millisecond)}
+		AssessedAt: at.Truncate(time.Millisecond)}
 	leveled := make([]LeveledSkill, 0, len(skills))
 	for _, sk := range skills {
 		a.Scores[sk.Name] = sk.Score
@@ -112,7 +113,7 @@ func (s *Service) Assess(ctx context.Context, userID string, cv CV) (Assessment,
 	}
 	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.db.Rebind(`INSERT INTO assessments (id, user_id, assessed_at, body) VALUES (?, ?, ?, ?)`),
-			a.ID, userID, a.AssessedAt.Format(time.RFC3339Nano), string(body)); err != nil {
+			a.ID, userID, store.TimeKey(at), string(body)); err != nil {
 			return fmt.Errorf("store assessment: %w", err)
 		}
 		return outbox.Add(ctx, s.db, tx, ev)

@@ -52,6 +52,8 @@ type Taxonomy struct {
 var riskyNames = map[string]bool{
 	"go": true, "r": true, "c": true, "swift": true, "rust": true, "spark": true,
 	"chef": true, "puppet": true, "dart": true, "make": true, "ant": true, "julia": true, "elixir": true,
+	"helm": true, "spring": true, "ruby": true, "cassandra": true, "jenkins": true, "flask": true,
+	"flutter": true, "envoy": true, "gin": true, "tableau": true,
 }
 
 // ParseTaxonomy reads the taxonomy JSON and indexes every spelling.

@@ -48,7 +48,8 @@ func Migrate(ctx context.Context, db *store.DB) error {
 	return db.MigrateSet(ctx, "outbox_goose_db_version", sub)
 }
 
-const timeLayout = time.RFC3339Nano
+// clock orders the outbox: events added in one instant keep their order.
+var clock store.Clock
 
 // Add records ev in tx; it is published after the transaction commits.
 func Add(ctx context.Context, db *store.DB, tx *sql.Tx, ev events.Event) error {
@@ -57,7 +58,7 @@ func Add(ctx context.Context, db *store.DB, tx *sql.Tx, ev events.Event) error {
 		return fmt.Errorf("encode event %s: %w", ev.ID, err)
 	}
 	_, err = tx.ExecContext(ctx, db.Rebind(`INSERT INTO outbox (id, topic, payload, created_at) VALUES (?, ?, ?, ?)`),
-		ev.ID, ev.Type, string(payload), time.Now().UTC().Format(timeLayout))
+		ev.ID, ev.Type, string(payload), store.TimeKey(clock.Now()))
 	if err != nil {
 		return fmt.Errorf("add event %s to the outbox: %w", ev.ID, err)
 	}
@@ -70,7 +71,7 @@ func Add(ctx context.Context, db *store.DB, tx *sql.Tx, ev events.Event) error {
 func FirstDelivery(ctx context.Context, db *store.DB, tx *sql.Tx, eventID string) (bool, error) {
 	res, err := tx.ExecContext(ctx,
 		db.Rebind(`INSERT INTO processed_events (event_id, processed_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING`),
-		eventID, time.Now().UTC().Format(timeLayout))
+		eventID, store.TimeKey(time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("record event %s: %w", eventID, err)
 	}
@@ -162,7 +163,7 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 			return i, fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
 		}
 		if _, err := r.DB.ExecContext(ctx, r.DB.Rebind(`UPDATE outbox SET published_at = ? WHERE id = ?`),
-			time.Now().UTC().Format(timeLayout), p.id); err != nil {
+			store.TimeKey(time.Now()), p.id); err != nil {
 			return i, fmt.Errorf("mark %s published: %w", p.id, err)
 		}
 	}

@@ -37,6 +37,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -195,3 +196,27 @@ func (db *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // Ping is the readiness check.
 func (db *DB) Ping(ctx context.Context) error { return db.PingContext(ctx) }
+
+// TimeKey formats t with a fixed width, so times stored as TEXT order
+// correctly on both engines (RFC 3339 with trimmed fractions does not:
+// "…45.2Z" sorts after "…45.203Z").
+func TimeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+
+// Clock hands out strictly increasing times, so rows written in the same
+// instant by one process still have an order.
+type Clock struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+// Now returns the current time, later than any it returned before.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now().UTC()
+	if !now.After(c.last) {
+		now = c.last.Add(time.Nanosecond)
+	}
+	c.last = now
+	return now
+}

@@ -26,6 +26,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/skillmesh/skillmesh/internal/testutil/pgserver"
 	"github.com/skillmesh/skillmesh/services/platform/store"
@@ -155,5 +156,26 @@ func TestOpen_unreachable_postgres_fails_with_context(t *testing.T) {
 	_, err := store.Open(context.Background(), "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
 	if err == nil || !strings.Contains(err.Error(), "connect to postgres database") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTimeKey_orders_as_text_and_Clock_never_repeats(t *testing.T) {
+	base := time.Date(2026, 11, 26, 20, 43, 45, 200_000_000, time.UTC)
+	a, b := store.TimeKey(base), store.TimeKey(base.Add(3*time.Millisecond))
+	if a >= b {
+		t.Errorf("TimeKey %q does not sort before %q", a, b)
+	}
+	// RFC 3339 with trimmed fractions would put "…45.2Z" after "…45.203Z".
+	if base.Format(time.RFC3339Nano) < base.Add(3*time.Millisecond).Format(time.RFC3339Nano) {
+		t.Fatalf("the premise changed: RFC 3339 now sorts; TimeKey may be unnecessary")
+	}
+	var c store.Clock
+	prev := c.Now()
+	for range 10_000 {
+		next := c.Now()
+		if !next.After(prev) {
+			t.Fatalf("Clock repeated or went back: %v after %v", next, prev)
+		}
+		prev = next
 	}
 }
