@@ -26,10 +26,11 @@ import (
 
 func TestMemory_hands_events_to_subscribers_of_their_type(t *testing.T) {
 	m := events.NewMemory()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := t.Context()
 	got := make(chan events.Event, 2)
-	go func() { _ = m.Subscribe(ctx, "a.b", func(_ context.Context, ev events.Event) error { got <- ev; return nil }) }()
+	go func() {
+		_ = m.Subscribe(ctx, "a.b", func(_ context.Context, ev events.Event) error { got <- ev; return nil })
+	}()
 	// Subscribe registers before it blocks; wait until it has.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
