@@ -20,9 +20,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +40,7 @@ import (
 	"github.com/skillmesh/skillmesh/services/skills"
 )
 
-func TestCareer_restarted_mid_stream_loses_no_event_and_applies_none_twice(t *testing.T) {
+func TestCareer_killed_mid_stream_loses_no_event_and_applies_none_twice(t *testing.T) {
 	const users = 40
 	broker := brokerURL()
 	sk := start(t, skills.Run, env(t, "skills", broker, nil))
@@ -62,13 +68,12 @@ func TestCareer_restarted_mid_stream_loses_no_event_and_applies_none_twice(t *te
 	}
 	eventually(t, "every assessment to be published", func() bool { return streamLen(t, broker, skills.TopicAssessed) == users })
 
-	// Career comes back and is stopped again as soon as it is under way:
+	// Career comes back as a real process and is killed (SIGKILL: no
+	// shutdown, no commit, no acknowledgement) as soon as it is under way:
 	// events are in flight, some handled, some delivered and not acknowledged.
-	cr = start(t, career.Run, careerEnv)
-	eventually(t, "career to start consuming", func() bool { return refreshed(t, cr.URL, assessedAt) > 0 })
-	if err := cr.stop(); err != nil {
-		t.Fatal(err)
-	}
+	proc := startProcess(t, "career", careerEnv)
+	eventually(t, "career to start consuming", func() bool { return refreshed(t, proc.URL, assessedAt) > 0 })
+	proc.kill()
 
 	// A new pod (a new consumer name) takes over what the old one left pending.
 	careerEnv["CAREER_CONSUMER_NAME"] = "career-1"
@@ -102,6 +107,68 @@ func refreshed(t *testing.T, careerURL string, assessedAt map[string]time.Time) 
 		}
 	}
 	return n
+}
+
+// process is a service running as its own OS process, from the real binary.
+type process struct {
+	URL  string
+	kill func()
+}
+
+// startProcess runs `skillmesh-svc name` with env, on a free loopback port.
+func startProcess(t *testing.T, name string, env map[string]string) *process {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	cmd := exec.Command(binary(t), name)
+	cmd.Env = []string{"PORT=" + strconv.Itoa(port), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Dir = t.TempDir()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	var once sync.Once
+	p.kill = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
+	t.Cleanup(p.kill)
+	eventually(t, name+" process to be ready", func() bool {
+		code, _ := call(t, http.MethodGet, p.URL+"/health/ready", nil, nil)
+		return code == http.StatusOK
+	})
+	return p
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds skillmesh-svc once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "skillmesh-svc-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "skillmesh-svc")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/skillmesh/skillmesh/services/cmd/skillmesh-svc").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
 }
 
 func count(t *testing.T, db *sql.DB, q string) int {
