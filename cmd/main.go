@@ -57,7 +57,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr                           string
 		metricsCertPath, metricsCertName, metricsCertKey string
-		clusterDomain                                    string
+		clusterDomain, gatewayImage                      string
 		enableLeaderElection, secureMetrics, enableHTTP2 bool
 		concurrency                                      int
 		qps                                              float64
@@ -79,7 +79,9 @@ func main() {
 		"If set, HTTP/2 will be enabled for the metrics server")
 	flag.StringVar(&clusterDomain, "cluster-domain", contract.DefaultClusterDomain,
 		"The DNS suffix of the cluster's Services, used in the URLs given to pods.")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "How many Microservices are reconciled in parallel.")
+	flag.StringVar(&gatewayImage, "gateway-image", controllers.DefaultGatewayImage,
+		"The image that runs the bundled gateway for Gateways that do not set spec.image.")
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "How many objects of each kind are reconciled in parallel.")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "Steady queries per second to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the API server.")
 	opts := zap.Options{}
@@ -141,6 +143,17 @@ func main() {
 		MaxConcurrentReconciles: concurrency,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "microservice")
+		os.Exit(1)
+	}
+	if err := (&controllers.GatewayReconciler{
+		Client:                  mgr.GetClient(),
+		Scheme:                  mgr.GetScheme(),
+		Recorder:                mgr.GetEventRecorder("skillmesh-operator"),
+		ClusterDomain:           clusterDomain,
+		Image:                   gatewayImage,
+		MaxConcurrentReconciles: concurrency,
+	}).SetupWithManager(ctx, mgr); err != nil {
+		setupLog.Error(err, "Failed to create controller", "controller", "gateway")
 		os.Exit(1)
 	}
 	// +kubebuilder:scaffold:builder

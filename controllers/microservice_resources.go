@@ -26,6 +26,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
@@ -139,13 +140,36 @@ func commonLabels(ms *platformv1alpha1.Microservice) map[string]string {
 }
 
 func ownerReference(ms *platformv1alpha1.Microservice) *metav1ac.OwnerReferenceApplyConfiguration {
+	return controllerRef("Microservice", ms.Name, ms.UID)
+}
+
+// controllerRef makes the owner the controller of a child, so the garbage
+// collector deletes the child with it and Owns() maps events back to it.
+func controllerRef(kind, name string, uid types.UID) *metav1ac.OwnerReferenceApplyConfiguration {
 	return metav1ac.OwnerReference().
 		WithAPIVersion(platformv1alpha1.GroupVersion.String()).
-		WithKind("Microservice").
-		WithName(ms.Name).
-		WithUID(ms.UID).
+		WithKind(kind).
+		WithName(name).
+		WithUID(uid).
 		WithController(true).
 		WithBlockOwnerDeletion(true)
+}
+
+// restrictedPodSecurity meets the restricted Pod Security profile.
+func restrictedPodSecurity() *corev1ac.PodSecurityContextApplyConfiguration {
+	return corev1ac.PodSecurityContext().
+		WithRunAsNonRoot(true).
+		WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
+}
+
+// restrictedContainerSecurity: non-root, no privilege escalation, no
+// capabilities, read-only root filesystem.
+func restrictedContainerSecurity() *corev1ac.SecurityContextApplyConfiguration {
+	return corev1ac.SecurityContext().
+		WithRunAsNonRoot(true).
+		WithAllowPrivilegeEscalation(false).
+		WithReadOnlyRootFilesystem(true).
+		WithCapabilities(corev1ac.Capabilities().WithDrop(corev1.Capability("ALL")))
 }
 
 // renderedConfig is spec.config with envPrefix put before every key.
@@ -222,9 +246,7 @@ func strategyFor(spec platformv1alpha1.MicroserviceSpec) *appsv1ac.DeploymentStr
 
 func podTemplateFor(in microserviceInput, hash string) *corev1ac.PodTemplateSpecApplyConfiguration {
 	ms := in.Microservice
-	podSecurity := corev1ac.PodSecurityContext().
-		WithRunAsNonRoot(true).
-		WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
+	podSecurity := restrictedPodSecurity()
 	volumes := []*corev1ac.VolumeApplyConfiguration{
 		corev1ac.Volume().WithName(tmpVolume).WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
 	}
@@ -256,11 +278,7 @@ func containerFor(in microserviceInput) *corev1ac.ContainerApplyConfiguration {
 		// The startup probe gives a slow start (migrations, cache warm-up)
 		// up to 5 minutes before liveness may kill the container.
 		WithStartupProbe(probeFor(ms.Spec.Probes, startupOf, contract.PathLiveness, probeDefaults{period: 5, timeout: 1, failures: 60})).
-		WithSecurityContext(corev1ac.SecurityContext().
-			WithRunAsNonRoot(true).
-			WithAllowPrivilegeEscalation(false).
-			WithReadOnlyRootFilesystem(true).
-			WithCapabilities(corev1ac.Capabilities().WithDrop(corev1.Capability("ALL")))).
+		WithSecurityContext(restrictedContainerSecurity()).
 		WithVolumeMounts(corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath("/tmp"))
 	if len(ms.Spec.Args) > 0 {
 		c.WithArgs(ms.Spec.Args...)
@@ -419,13 +437,18 @@ func dataClaimFor(ms *platformv1alpha1.Microservice) *corev1ac.PersistentVolumeC
 }
 
 func autoscalerFor(ms *platformv1alpha1.Microservice) *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration {
-	a := ms.Spec.Autoscaling
-	return autoscalingv2ac.HorizontalPodAutoscaler(ms.Name, ms.Namespace).
-		WithLabels(commonLabels(ms)).
-		WithOwnerReferences(ownerReference(ms)).
+	return autoscaler(ms.Name, ms.Namespace, commonLabels(ms), ownerReference(ms), ms.Spec.Autoscaling)
+}
+
+// autoscaler scales the Deployment name on CPU utilisation.
+func autoscaler(name, namespace string, labels map[string]string, owner *metav1ac.OwnerReferenceApplyConfiguration,
+	a *platformv1alpha1.Autoscaling) *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration {
+	return autoscalingv2ac.HorizontalPodAutoscaler(name, namespace).
+		WithLabels(labels).
+		WithOwnerReferences(owner).
 		WithSpec(autoscalingv2ac.HorizontalPodAutoscalerSpec().
 			WithScaleTargetRef(autoscalingv2ac.CrossVersionObjectReference().
-				WithAPIVersion("apps/v1").WithKind("Deployment").WithName(ms.Name)).
+				WithAPIVersion("apps/v1").WithKind("Deployment").WithName(name)).
 			WithMinReplicas(ptr.Deref(a.MinReplicas, 1)).
 			WithMaxReplicas(a.MaxReplicas).
 			WithMetrics(autoscalingv2ac.MetricSpec().
@@ -450,16 +473,23 @@ func wantsDisruptionBudget(spec platformv1alpha1.MicroserviceSpec) bool {
 }
 
 func disruptionBudgetFor(ms *platformv1alpha1.Microservice) *policyv1ac.PodDisruptionBudgetApplyConfiguration {
+	return disruptionBudget(ms.Name, ms.Namespace, commonLabels(ms), ownerReference(ms), selectorLabels(ms), ms.Spec.DisruptionBudget)
+}
+
+// disruptionBudget keeps minAvailable pods (1 unless b says otherwise)
+// through voluntary disruptions.
+func disruptionBudget(name, namespace string, labels map[string]string, owner *metav1ac.OwnerReferenceApplyConfiguration,
+	selector map[string]string, b *platformv1alpha1.DisruptionBudget) *policyv1ac.PodDisruptionBudgetApplyConfiguration {
 	minAvailable := intstr.FromInt32(1)
-	if ms.Spec.DisruptionBudget != nil {
-		minAvailable = ms.Spec.DisruptionBudget.MinAvailable
+	if b != nil {
+		minAvailable = b.MinAvailable
 	}
-	return policyv1ac.PodDisruptionBudget(ms.Name, ms.Namespace).
-		WithLabels(commonLabels(ms)).
-		WithOwnerReferences(ownerReference(ms)).
+	return policyv1ac.PodDisruptionBudget(name, namespace).
+		WithLabels(labels).
+		WithOwnerReferences(owner).
 		WithSpec(policyv1ac.PodDisruptionBudgetSpec().
 			WithMinAvailable(minAvailable).
-			WithSelector(metav1ac.LabelSelector().WithMatchLabels(selectorLabels(ms))))
+			WithSelector(metav1ac.LabelSelector().WithMatchLabels(selector)))
 }
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }

@@ -222,3 +222,8 @@ func readyCondition(available, degraded, deps metav1.Condition, applyErr error, 
 	}
 	return c
 }
+
+// isReady reports a Microservice's Ready condition.
+func isReady(ms *platformv1alpha1.Microservice) bool {
+	return meta.IsStatusConditionTrue(ms.Status.Conditions, platformv1alpha1.ConditionReady)
+}

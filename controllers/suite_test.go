@@ -53,6 +53,8 @@ var (
 	testEnv    *envtest.Environment
 	k8sClient  client.Client
 	reconciler *MicroserviceReconciler
+	// gatewayReconciler is the Gateway controller the suite runs.
+	gatewayReconciler *GatewayReconciler
 	// managerWrites counts the mutating requests the manager sends.
 	managerWrites atomic.Int64
 )
@@ -97,6 +99,13 @@ var _ = BeforeSuite(func() {
 		MaxConcurrentReconciles: 2,
 	}
 	Expect(reconciler.SetupWithManager(ctx, mgr)).To(Succeed())
+	gatewayReconciler = &GatewayReconciler{
+		Client:        mgr.GetClient(),
+		Scheme:        mgr.GetScheme(),
+		Recorder:      mgr.GetEventRecorder("skillmesh-operator"),
+		ClusterDomain: contract.DefaultClusterDomain,
+	}
+	Expect(gatewayReconciler.SetupWithManager(ctx, mgr)).To(Succeed())
 
 	go func() {
 		defer GinkgoRecover()

@@ -135,4 +135,12 @@ const (
 	ReasonPaused = "Paused"
 	// ReasonNotPaused: spec.paused is false.
 	ReasonNotPaused = "NotPaused"
+	// ReasonNoBackends: a Gateway names no Microservice.
+	ReasonNoBackends = "NoBackends"
+	// ReasonBackendsReady: every Microservice a Gateway names is Ready.
+	ReasonBackendsReady = "BackendsReady"
+	// ReasonBackendNotFound: a Microservice a Gateway names does not exist.
+	ReasonBackendNotFound = "BackendNotFound"
+	// ReasonBackendNotReady: a Microservice a Gateway names is not Ready.
+	ReasonBackendNotReady = "BackendNotReady"
 )
