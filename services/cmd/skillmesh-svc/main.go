@@ -17,7 +17,7 @@ limitations under the License.
 // Command skillmesh-svc runs one of the bundled services; the first argument
 // picks which, so one image serves them all:
 //
-//	skillmesh-svc skills|career|learning
+//	skillmesh-svc skills|career|learning|gateway
 //
 // Settings come from the environment (and ./.env): PORT, DATABASE_URL,
 // BROKER_URL, EVENTS_PUBLISHES, EVENTS_SUBSCRIBES, <DEP>_URL and the
@@ -34,6 +34,7 @@ import (
 	"syscall"
 
 	"github.com/skillmesh/skillmesh/services/career"
+	"github.com/skillmesh/skillmesh/services/gateway"
 	"github.com/skillmesh/skillmesh/services/learning"
 	"github.com/skillmesh/skillmesh/services/platform/settings"
 	"github.com/skillmesh/skillmesh/services/skills"
@@ -45,6 +46,7 @@ var services = map[string]runFunc{
 	"skills":   skills.Run,
 	"career":   career.Run,
 	"learning": learning.Run,
+	"gateway":  gateway.Run,
 }
 
 func main() {
@@ -58,11 +60,11 @@ func main() {
 
 func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 	if len(args) < 1 {
-		return fmt.Errorf("name the service to run: skills, career or learning")
+		return fmt.Errorf("name the service to run: skills, career, learning or gateway")
 	}
 	start, ok := services[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown service %q: want skills, career or learning", args[0])
+		return fmt.Errorf("unknown service %q: want skills, career, learning or gateway", args[0])
 	}
 	src, err := settings.FromEnviron(environ, ".env")
 	if err != nil {

@@ -1,0 +1,251 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/platform/httpx"
+)
+
+// errorField names an error in the JSON the gateway writes.
+const errorField = "error"
+
+// HeaderCompleted says whether every backend of an aggregation answered.
+const HeaderCompleted = "X-Skillmesh-Completed"
+
+// router is one loaded configuration, compiled: a ServeMux whose patterns
+// are the routes' prefixes and the aggregations' paths. It is immutable;
+// a reload builds a new one and swaps it in, so requests in flight finish on
+// the router they started with.
+type router struct {
+	mux http.Handler
+}
+
+// newRouter compiles cfg; any route or expression that does not compile
+// refuses the whole file.
+func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics) (*router, error) {
+	mux := http.NewServeMux()
+	for _, r := range cfg.Routes {
+		up, err := url.Parse(r.Upstream)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: upstream: %w", r.PathPrefix, err)
+		}
+		h := proxyHandler(r, up, transport, m)
+		prefix := strings.TrimSuffix(r.PathPrefix, "/")
+		patterns := []string{prefix, prefix + "/"}
+		if prefix == "" {
+			patterns = []string{"/"}
+		}
+		for _, p := range patterns {
+			if err := registerSafely(mux, p, h); err != nil {
+				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
+			}
+		}
+	}
+	hasRoot := false
+	for _, r := range cfg.Routes {
+		hasRoot = hasRoot || strings.TrimSuffix(r.PathPrefix, "/") == ""
+	}
+	if !hasRoot {
+		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			httpx.WriteError(w, httpx.NotFound("no route or aggregation for %s %s", req.Method, req.URL.Path))
+		}))
+	}
+	for _, a := range cfg.Aggregations {
+		exprs, err := compileCompute(a)
+		if err != nil {
+			return nil, err
+		}
+		if err := registerSafely(mux, "GET "+a.Path, aggregateHandler(a, exprs, transport, m)); err != nil {
+			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
+		}
+	}
+	return &router{mux: mux}, nil
+}
+
+// registerSafely turns ServeMux's panic on a bad or conflicting pattern
+// into an error, so a bad file is refused instead of crashing the gateway.
+func registerSafely(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("pattern %q: %v", pattern, r)
+		}
+	}()
+	mux.Handle(pattern, h)
+	return nil
+}
+
+// proxyHandler forwards to the upstream under the route's deadline.
+func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTripper, m *metrics) http.Handler {
+	rp := &httputil.ReverseProxy{
+		Transport: transport,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			if r.StripPrefix {
+				pr.Out.URL.Path = "/" + strings.TrimLeft(strings.TrimPrefix(pr.In.URL.Path, strings.TrimSuffix(r.PathPrefix, "/")), "/")
+				pr.Out.URL.RawPath = ""
+			}
+			pr.SetURL(up)
+			pr.SetXForwarded()
+			pr.Out.Header.Set(httpx.HeaderRequestID, httpx.RequestID(pr.In.Context()))
+		},
+		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			m.backendError(r.Service)
+			if errors.Is(err, context.DeadlineExceeded) {
+				httpx.WriteError(w, httpx.Errorf(http.StatusGatewayTimeout, "upstream_timeout", "%s did not answer within %s", r.Service, r.Timeout.Duration))
+				return
+			}
+			httpx.WriteError(w, httpx.Errorf(http.StatusBadGateway, "upstream_unavailable", "%s: %v", r.Service, err))
+		},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), r.Timeout.Duration)
+		defer cancel()
+		start := time.Now()
+		rp.ServeHTTP(w, req.WithContext(ctx))
+		m.backendLatency(r.Service, time.Since(start))
+	})
+}
+
+// backendResult is one backend's part of an aggregation.
+type backendResult struct {
+	key     string
+	body    any
+	status  int
+	err     error
+	timeout bool
+}
+
+// aggregateHandler calls every backend at once, each under the
+// aggregation's deadline, merges the JSON answers by key, adds the computed
+// fields, and answers no later than the deadline whatever a backend does.
+func aggregateHandler(a gatewayconfig.Aggregation, exprs []computed, transport http.RoundTripper, m *metrics) http.Handler {
+	client := &http.Client{Transport: transport}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), a.Timeout.Duration)
+		defer cancel()
+		results := make([]backendResult, len(a.Backends))
+		var wg sync.WaitGroup
+		for i, b := range a.Backends {
+			wg.Go(func() { results[i] = callBackend(ctx, client, b, req, m) })
+		}
+		wg.Wait()
+
+		merged := map[string]any{}
+		errs := map[string]any{}
+		failed, timedOut := 0, 0
+		for _, r := range results {
+			if r.err != nil {
+				failed++
+				if r.timeout {
+					timedOut++
+				}
+				e := map[string]any{errorField: r.err.Error()}
+				if r.status != 0 {
+					e["status"] = r.status
+				}
+				errs[r.key] = e
+				continue
+			}
+			merged[r.key] = r.body
+		}
+		if failed > 0 && (a.OnError == "fail" || failed == len(results)) {
+			status, code := http.StatusBadGateway, "backend_failed"
+			if timedOut == failed {
+				status, code = http.StatusGatewayTimeout, "backend_timeout"
+			}
+			w.Header().Set(HeaderCompleted, "false")
+			httpx.Encode(w, status, map[string]any{errorField: map[string]any{
+				"code": code, "message": fmt.Sprintf("%d of %d backends failed", failed, len(results)), "backends": errs}})
+			return
+		}
+		vars := maps.Clone(merged)
+		for _, e := range exprs {
+			v, err := e.eval(vars)
+			if err != nil {
+				errs["compute."+e.name] = map[string]any{errorField: err.Error()}
+				continue
+			}
+			merged[e.name] = v
+		}
+		if len(errs) > 0 {
+			merged["_errors"] = errs
+		}
+		w.Header().Set(HeaderCompleted, fmt.Sprint(failed == 0))
+		httpx.Encode(w, http.StatusOK, merged)
+	})
+}
+
+func callBackend(ctx context.Context, client *http.Client, b gatewayconfig.Backend, in *http.Request, m *metrics) backendResult {
+	res := backendResult{key: b.Key}
+	start := time.Now()
+	defer func() {
+		m.backendLatency(b.Service, time.Since(start))
+		if res.err != nil {
+			m.backendError(b.Service)
+		}
+	}()
+	path := b.Path
+	for seg := range strings.SplitSeq(b.Path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			name := strings.Trim(seg, "{}")
+			path = strings.Replace(path, seg, url.PathEscape(in.PathValue(name)), 1)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(b.Upstream, "/")+path, nil)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set(httpx.HeaderRequestID, httpx.RequestID(in.Context()))
+	resp, err := client.Do(req)
+	if err != nil {
+		res.err, res.timeout = err, errors.Is(err, context.DeadlineExceeded)
+		if res.timeout {
+			res.err = fmt.Errorf("%s did not answer in time", b.Service)
+		}
+		return res
+	}
+	defer func() { _ = resp.Body.Close() }()
+	res.status = resp.StatusCode
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		res.err, res.timeout = fmt.Errorf("read %s: %w", b.Service, err), errors.Is(err, context.DeadlineExceeded)
+		return res
+	}
+	if resp.StatusCode >= 300 {
+		res.err = fmt.Errorf("%s answered %d", b.Service, resp.StatusCode)
+		return res
+	}
+	if err := json.Unmarshal(data, &res.body); err != nil {
+		res.err = fmt.Errorf("%s answered with something that is not JSON", b.Service)
+	}
+	return res
+}

@@ -1,0 +1,93 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package gateway
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/platform/health"
+	"github.com/skillmesh/skillmesh/services/platform/httpx"
+	"github.com/skillmesh/skillmesh/services/platform/settings"
+)
+
+// Settings of the gateway; GATEWAY_CONFIG is set by the operator.
+type Settings struct {
+	Port   int    `env:"PORT" envDefault:"8080"`
+	Config string `env:"GATEWAY_CONFIG,required"`
+	Own    struct {
+		ReloadInterval  time.Duration `env:"RELOAD_INTERVAL" envDefault:"1s"`
+		LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
+		DrainDelay      time.Duration `env:"DRAIN_DELAY" envDefault:"3s"`
+		ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	} `envPrefix:"GATEWAY_"`
+}
+
+// Run starts the gateway and serves until ctx ends.
+func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.Listener) error {
+	var s Settings
+	if err := settings.Load(src, &s); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.Own.LogLevel)); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})).With("service", "gateway")
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	g, err := Load(s.Config, logger, newMetrics(reg), NewTransport())
+	if err != nil {
+		return err
+	}
+	checker := health.New(time.Second)
+	handler := NewServer(g, checker, reg, logger)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", ":"+strconv.Itoa(s.Port)); err != nil {
+			return err
+		}
+	}
+	eg, gctx := errgroup.WithContext(ctx)
+	eg.Go(func() error { return g.Watch(gctx, s.Own.ReloadInterval) })
+	eg.Go(func() error {
+		srv := &httpx.Server{Handler: handler, Logger: logger, Drainer: checker, DrainDelay: s.Own.DrainDelay, ShutdownTimeout: s.Own.ShutdownTimeout}
+		return srv.Serve(gctx, ln)
+	})
+	logger.Info("Started", "port", s.Port, gatewayconfig.EnvConfigPath, s.Config)
+	return eg.Wait()
+}
+
+// NewServer serves health and metrics itself and everything else through
+// the live configuration.
+func NewServer(g *Gateway, checker *health.Checker, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	checker.Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", g)
+	return httpx.Instrument(mux, logger, httpx.NewMetrics(reg, "gateway"))
+}
