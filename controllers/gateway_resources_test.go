@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The skillmesh Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
+	"github.com/skillmesh/skillmesh/internal/contract"
+	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/internal/testutil"
+)
+
+func testGateway(mods ...func(*platformv1alpha1.Gateway)) *platformv1alpha1.Gateway {
+	gw := &platformv1alpha1.Gateway{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "careers", Name: "api", UID: "uid-api"},
+		Spec: platformv1alpha1.GatewaySpec{
+			Routes: []platformv1alpha1.Route{{PathPrefix: "/api/skills", Service: "skills"}, {PathPrefix: "/api/skills2", Service: "skills"}},
+			Aggregations: []platformv1alpha1.Aggregation{{Path: "/d", Backends: []platformv1alpha1.AggregationBackend{
+				{Key: "a", Service: "learning", Path: "/x"}, {Key: "b", Service: "career", Path: "/y"}}}},
+		},
+	}
+	for _, m := range mods {
+		m(gw)
+	}
+	return gw
+}
+
+func renderGW(t *testing.T, gw *platformv1alpha1.Gateway, found ...*platformv1alpha1.Microservice) gatewayChildren {
+	t.Helper()
+	m := map[string]*platformv1alpha1.Microservice{}
+	for _, f := range found {
+		m[f.Name] = f
+	}
+	ch, err := renderGateway(gatewayInput{Gateway: gw, Microservices: m, ClusterDomain: contract.DefaultClusterDomain, Image: "gw:v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func Test_gateway_backends_are_listed_once_each_with_their_readiness(t *testing.T) {
+	ready := testutil.NewMicroservice("careers", "skills", testutil.WithPort(9090))
+	ready.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue}}
+	ch := renderGW(t, testGateway(), ready, testutil.NewMicroservice("careers", "career"))
+	want := []platformv1alpha1.BackendStatus{
+		{Service: "career", URL: "http://career.careers.svc.cluster.local:8080", Ready: false},
+		{Service: "learning", URL: "http://learning.careers.svc.cluster.local:8080", Ready: false},
+		{Service: "skills", URL: "http://skills.careers.svc.cluster.local:9090", Ready: true},
+	}
+	if len(ch.Backends) != len(want) {
+		t.Fatalf("backends = %+v", ch.Backends)
+	}
+	for i := range want {
+		if ch.Backends[i] != want[i] {
+			t.Errorf("backend %d = %+v, want %+v", i, ch.Backends[i], want[i])
+		}
+	}
+	cm := as[corev1.ConfigMap](t, ch.ConfigMap)
+	if _, err := gatewayconfig.Parse([]byte(cm.Data[gatewayconfig.FileName])); err != nil {
+		t.Errorf("the rendered file does not parse: %v", err)
+	}
+}
+
+func Test_gateway_image_replicas_autoscaling_and_budget(t *testing.T) {
+	d := as[appsv1.Deployment](t, renderGW(t, testGateway()).Deployment)
+	c := d.Spec.Template.Spec.Containers[0]
+	if c.Image != "gw:v1" || len(c.Args) != 1 || c.Args[0] != "gateway" || *d.Spec.Replicas != 1 {
+		t.Errorf("default gateway: image %q args %v replicas %v", c.Image, c.Args, d.Spec.Replicas)
+	}
+	ch := renderGW(t, testGateway(func(gw *platformv1alpha1.Gateway) {
+		gw.Spec.Image = "mine:v2"
+		gw.Spec.Autoscaling = &platformv1alpha1.Autoscaling{MinReplicas: new(int32(2)), MaxReplicas: 6}
+		gw.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromString("50%")}
+	}))
+	d = as[appsv1.Deployment](t, ch.Deployment)
+	if c := d.Spec.Template.Spec.Containers[0]; c.Image != "mine:v2" || len(c.Args) != 0 || d.Spec.Replicas != nil {
+		t.Errorf("own image and autoscaling: image %q args %v replicas %v", c.Image, c.Args, d.Spec.Replicas)
+	}
+	hpa := as[autoscalingv2.HorizontalPodAutoscaler](t, ch.HPA)
+	pdb := as[policyv1.PodDisruptionBudget](t, ch.PDB)
+	if hpa.Spec.MaxReplicas != 6 || hpa.Spec.ScaleTargetRef.Name != "api" || pdb.Spec.MinAvailable.String() != "50%" ||
+		pdb.Spec.Selector.MatchLabels[contract.LabelGateway] != "api" {
+		t.Errorf("hpa %+v pdb %+v", hpa.Spec, pdb.Spec)
+	}
+	if ch := renderGW(t, testGateway(func(gw *platformv1alpha1.Gateway) { gw.Spec.Replicas = new(int32(3)) })); ch.PDB == nil {
+		t.Errorf("three gateway replicas without an implied disruption budget")
+	}
+}
