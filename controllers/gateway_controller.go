@@ -28,7 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
@@ -118,37 +117,26 @@ func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 }
 
 func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {
-	key := func(name string) client.ObjectKey { return client.ObjectKey{Namespace: gw.Namespace, Name: name} }
-	var errs []error
-	record := func(kind, name string, res applyResult, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if res != applyUnchanged {
-			ctrl.LoggerFrom(ctx).Info(string(res)+" child", "kind", kind, "name", name)
-			r.Recorder.Eventf(gw, nil, corev1.EventTypeNormal, string(res), "Apply", "%s %s %s", res, kind, name)
-		}
-	}
-	res, err := applyIfChanged(ctx, r.Client, key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
-	record("ConfigMap", gatewayConfigMapName(gw.Name), res, err)
-	res, err = applyIfChanged(ctx, r.Client, key(gw.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
-	record("Deployment", gw.Name, res, err)
-	res, err = applyIfChanged(ctx, r.Client, key(gw.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
-	record("Service", gw.Name, res, err)
+	set := newChildSet(ctx, r.Client, r.Recorder, gw)
+	res, err := applyIfChanged(ctx, r.Client, set.key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	set.record("ConfigMap", gatewayConfigMapName(gw.Name), res, err)
+	res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
+	set.record("Deployment", gw.Name, res, err)
+	res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
+	set.record("Service", gw.Name, res, err)
 	if ch.HPA != nil {
-		res, err = applyIfChanged(ctx, r.Client, key(gw.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
-		record("HorizontalPodAutoscaler", gw.Name, res, err)
-	} else if _, err := deleteIfControlled(ctx, r.Client, gw, key(gw.Name), &autoscalingv2.HorizontalPodAutoscaler{}); err != nil {
-		errs = append(errs, fmt.Errorf("delete HorizontalPodAutoscaler %s: %w", gw.Name, err))
+		res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
+		set.record("HorizontalPodAutoscaler", gw.Name, res, err)
+	} else {
+		set.removeUnwanted("HorizontalPodAutoscaler", gw.Name, &autoscalingv2.HorizontalPodAutoscaler{})
 	}
 	if ch.PDB != nil {
-		res, err = applyIfChanged(ctx, r.Client, key(gw.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
-		record("PodDisruptionBudget", gw.Name, res, err)
-	} else if _, err := deleteIfControlled(ctx, r.Client, gw, key(gw.Name), &policyv1.PodDisruptionBudget{}); err != nil {
-		errs = append(errs, fmt.Errorf("delete PodDisruptionBudget %s: %w", gw.Name, err))
+		res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
+		set.record("PodDisruptionBudget", gw.Name, res, err)
+	} else {
+		set.removeUnwanted("PodDisruptionBudget", gw.Name, &policyv1.PodDisruptionBudget{})
 	}
-	return errors.Join(errs...)
+	return set.err()
 }
 
 func (r *GatewayReconciler) writeStatus(ctx context.Context, gw *platformv1alpha1.Gateway, status platformv1alpha1.GatewayStatus) error {
@@ -161,15 +149,7 @@ func (r *GatewayReconciler) writeStatus(ctx context.Context, gw *platformv1alpha
 	if err := r.Status().Patch(ctx, gw, patch); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
-	after := meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady)
-	if after != nil && (before == nil || before.Status != after.Status || before.Reason != after.Reason) {
-		switch after.Status {
-		case metav1.ConditionTrue:
-			r.Recorder.Eventf(gw, nil, corev1.EventTypeNormal, after.Reason, "Reconcile", "%s", after.Message)
-		case metav1.ConditionFalse:
-			r.Recorder.Eventf(gw, nil, corev1.EventTypeWarning, after.Reason, "Reconcile", "%s", after.Message)
-		}
-	}
+	announceReadiness(r.Recorder, gw, before, meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady))
 	return nil
 }
 

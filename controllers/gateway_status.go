@@ -18,7 +18,6 @@ package controllers
 
 import (
 	"fmt"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -74,33 +73,14 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 // backendsCondition is True when every Microservice the Gateway names
 // exists and is Ready; otherwise it names those that are not.
 func backendsCondition(backends []platformv1alpha1.BackendStatus, found map[string]bool) metav1.Condition {
-	c := metav1.Condition{Type: platformv1alpha1.ConditionBackendsReady}
-	if len(backends) == 0 {
-		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonNoBackends, "The Gateway names no Microservice"
-		return c
-	}
-	var missing, unready []string
+	refs := make([]reference, 0, len(backends))
 	for _, b := range backends {
-		switch {
-		case !found[b.Service]:
-			missing = append(missing, b.Service)
-		case !b.Ready:
-			unready = append(unready, b.Service)
-		}
+		refs = append(refs, reference{name: b.Service, found: found[b.Service], ready: b.Ready})
 	}
-	switch {
-	case len(missing) > 0:
-		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonBackendNotFound
-		c.Message = "Microservice not found: " + strings.Join(missing, ", ")
-		if len(unready) > 0 {
-			c.Message += "; not ready: " + strings.Join(unready, ", ")
-		}
-	case len(unready) > 0:
-		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonBackendNotReady
-		c.Message = "Microservice not ready: " + strings.Join(unready, ", ")
-	default:
-		c.Status, c.Reason = metav1.ConditionTrue, platformv1alpha1.ReasonBackendsReady
-		c.Message = fmt.Sprintf("All %d backends are Ready", len(backends))
-	}
-	return c
+	return referencesCondition(refs, referenceVocabulary{
+		condType: platformv1alpha1.ConditionBackendsReady, noun: "backends",
+		none: platformv1alpha1.ReasonNoBackends, noneMessage: "The Gateway names no Microservice",
+		allReady: platformv1alpha1.ReasonBackendsReady,
+		notFound: platformv1alpha1.ReasonBackendNotFound, notReady: platformv1alpha1.ReasonBackendNotReady,
+	})
 }

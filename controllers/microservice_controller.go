@@ -28,7 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
@@ -146,54 +145,31 @@ func (r *MicroserviceReconciler) observeDependencies(ctx context.Context, ms *pl
 // spec no longer asks for. The PVC is never removed while the Microservice
 // lives: it holds data, and only the garbage collector takes it, with its owner.
 func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) error {
-	key := func(name string) client.ObjectKey { return client.ObjectKey{Namespace: ms.Namespace, Name: name} }
-	var errs []error
-	record := func(kind, name string, res applyResult, err error) {
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if res != applyUnchanged {
-			ctrl.LoggerFrom(ctx).Info(string(res)+" child", "kind", kind, "name", name)
-			r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, string(res), "Apply", "%s %s %s", res, kind, name)
-		}
-	}
+	set := newChildSet(ctx, r.Client, r.Recorder, ms)
 	// The ConfigMap goes first so new pods never start without it.
-	res, err := applyIfChanged(ctx, r.Client, key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
-	record("ConfigMap", configMapName(ms.Name), res, err)
+	res, err := applyIfChanged(ctx, r.Client, set.key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	set.record("ConfigMap", configMapName(ms.Name), res, err)
 	if ch.PVC != nil {
-		res, err = applyIfChanged(ctx, r.Client, key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
-		record("PersistentVolumeClaim", dataClaimName(ms.Name), res, err)
+		res, err = applyIfChanged(ctx, r.Client, set.key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
+		set.record("PersistentVolumeClaim", dataClaimName(ms.Name), res, err)
 	}
-	res, err = applyIfChanged(ctx, r.Client, key(ms.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
-	record("Deployment", ms.Name, res, err)
-	res, err = applyIfChanged(ctx, r.Client, key(ms.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
-	record("Service", ms.Name, res, err)
-
+	res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
+	set.record("Deployment", ms.Name, res, err)
+	res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
+	set.record("Service", ms.Name, res, err)
 	if ch.HPA != nil {
-		res, err = applyIfChanged(ctx, r.Client, key(ms.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
-		record("HorizontalPodAutoscaler", ms.Name, res, err)
+		res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
+		set.record("HorizontalPodAutoscaler", ms.Name, res, err)
 	} else {
-		r.removeUnwanted(ctx, ms, "HorizontalPodAutoscaler", &autoscalingv2.HorizontalPodAutoscaler{}, &errs)
+		set.removeUnwanted("HorizontalPodAutoscaler", ms.Name, &autoscalingv2.HorizontalPodAutoscaler{})
 	}
 	if ch.PDB != nil {
-		res, err = applyIfChanged(ctx, r.Client, key(ms.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
-		record("PodDisruptionBudget", ms.Name, res, err)
+		res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
+		set.record("PodDisruptionBudget", ms.Name, res, err)
 	} else {
-		r.removeUnwanted(ctx, ms, "PodDisruptionBudget", &policyv1.PodDisruptionBudget{}, &errs)
+		set.removeUnwanted("PodDisruptionBudget", ms.Name, &policyv1.PodDisruptionBudget{})
 	}
-	return errors.Join(errs...)
-}
-
-func (r *MicroserviceReconciler) removeUnwanted(ctx context.Context, ms *platformv1alpha1.Microservice, kind string, obj client.Object, errs *[]error) {
-	deleted, err := deleteIfControlled(ctx, r.Client, ms, client.ObjectKey{Namespace: ms.Namespace, Name: ms.Name}, obj)
-	if err != nil {
-		*errs = append(*errs, fmt.Errorf("delete %s %s: %w", kind, ms.Name, err))
-		return
-	}
-	if deleted {
-		r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted %s %s: the spec no longer asks for it", kind, ms.Name)
-	}
+	return set.err()
 }
 
 // writeStatus patches status only when it changed, and tells a person, by
@@ -208,15 +184,7 @@ func (r *MicroserviceReconciler) writeStatus(ctx context.Context, ms *platformv1
 	if err := r.Status().Patch(ctx, ms, patch); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
-	after := meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady)
-	if after != nil && (before == nil || before.Status != after.Status || before.Reason != after.Reason) {
-		switch after.Status {
-		case metav1.ConditionTrue:
-			r.Recorder.Eventf(ms, nil, corev1.EventTypeNormal, after.Reason, "Reconcile", "%s", after.Message)
-		case metav1.ConditionFalse:
-			r.Recorder.Eventf(ms, nil, corev1.EventTypeWarning, after.Reason, "Reconcile", "%s", after.Message)
-		}
-	}
+	announceReadiness(r.Recorder, ms, before, meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady))
 	return nil
 }
 

@@ -163,33 +163,60 @@ func degradedCondition(d *appsv1.Deployment, applyErr error) metav1.Condition {
 }
 
 func dependenciesCondition(deps []platformv1alpha1.DependencyStatus) metav1.Condition {
-	c := metav1.Condition{Type: platformv1alpha1.ConditionDependenciesReady}
-	if len(deps) == 0 {
-		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonNoDependencies, "spec.dependsOn is empty"
+	refs := make([]reference, 0, len(deps))
+	for _, d := range deps {
+		refs = append(refs, reference{name: d.Name, found: d.Found, ready: d.Ready})
+	}
+	return referencesCondition(refs, referenceVocabulary{
+		condType: platformv1alpha1.ConditionDependenciesReady, noun: "dependencies",
+		none: platformv1alpha1.ReasonNoDependencies, noneMessage: "spec.dependsOn is empty",
+		allReady: platformv1alpha1.ReasonDependenciesReady,
+		notFound: platformv1alpha1.ReasonDependencyNotFound, notReady: platformv1alpha1.ReasonDependencyNotReady,
+	})
+}
+
+// reference is a Microservice another object names.
+type reference struct {
+	name         string
+	found, ready bool
+}
+
+// referenceVocabulary is how a condition about references speaks.
+type referenceVocabulary struct {
+	condType, noun, none, noneMessage, allReady, notFound, notReady string
+}
+
+// referencesCondition is True when every named Microservice exists and is
+// Ready; otherwise it names those that are missing, then those not Ready.
+// DependenciesReady (Microservice) and BackendsReady (Gateway) are both this.
+func referencesCondition(refs []reference, v referenceVocabulary) metav1.Condition {
+	c := metav1.Condition{Type: v.condType}
+	if len(refs) == 0 {
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, v.none, v.noneMessage
 		return c
 	}
 	var missing, unready []string
-	for _, d := range deps {
+	for _, r := range refs {
 		switch {
-		case !d.Found:
-			missing = append(missing, d.Name)
-		case !d.Ready:
-			unready = append(unready, d.Name)
+		case !r.found:
+			missing = append(missing, r.name)
+		case !r.ready:
+			unready = append(unready, r.name)
 		}
 	}
 	switch {
 	case len(missing) > 0:
-		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonDependencyNotFound
+		c.Status, c.Reason = metav1.ConditionFalse, v.notFound
 		c.Message = "Microservice not found: " + strings.Join(missing, ", ")
 		if len(unready) > 0 {
 			c.Message += "; not ready: " + strings.Join(unready, ", ")
 		}
 	case len(unready) > 0:
-		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonDependencyNotReady
+		c.Status, c.Reason = metav1.ConditionFalse, v.notReady
 		c.Message = "Microservice not ready: " + strings.Join(unready, ", ")
 	default:
-		c.Status, c.Reason = metav1.ConditionTrue, platformv1alpha1.ReasonDependenciesReady
-		c.Message = fmt.Sprintf("All %d dependencies are Ready", len(deps))
+		c.Status, c.Reason = metav1.ConditionTrue, v.allReady
+		c.Message = fmt.Sprintf("All %d %s are Ready", len(refs), v.noun)
 	}
 	return c
 }
