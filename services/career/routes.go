@@ -83,12 +83,7 @@ func handleRole(svc *Service) http.Handler {
 }
 
 func handleMakePlan(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		req, err := httpx.Decode[planRequest](w, r)
 		if err != nil {
 			httpx.WriteError(w, err)
@@ -108,12 +103,7 @@ func handleMakePlan(svc *Service) http.Handler {
 }
 
 func handleGetPlan(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		plan, err := svc.Plan(r.Context(), userID)
 		if errors.Is(err, ErrNoPlan) {
 			httpx.WriteError(w, httpx.NotFound("user %q has no career plan; POST a target_role first", userID))

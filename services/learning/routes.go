@@ -95,12 +95,7 @@ func handleCourse(svc *Service) http.Handler {
 }
 
 func handleEnroll(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		req, err := httpx.Decode[enrollRequest](w, r)
 		if err != nil {
 			httpx.WriteError(w, err)
@@ -121,12 +116,7 @@ func handleEnroll(svc *Service) http.Handler {
 }
 
 func handleProgress(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		req, err := httpx.Decode[progressRequest](w, r)
 		if err != nil {
 			httpx.WriteError(w, err)
@@ -145,12 +135,7 @@ func handleProgress(svc *Service) http.Handler {
 }
 
 func handleEnrollments(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		list, err := svc.Enrollments(r.Context(), userID)
 		if errors.Is(err, ErrUnknownUser) {
 			httpx.WriteError(w, httpx.NotFound("user %q has no enrolments and no career plan", userID))
@@ -165,12 +150,7 @@ func handleEnrollments(svc *Service) http.Handler {
 }
 
 func handleRecommendations(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		rec, err := svc.Recommend(r.Context(), userID)
 		if errors.Is(err, ErrNoPlanReceivedYet) || errors.Is(err, ErrUnknownUser) {
 			httpx.WriteError(w, httpx.NotFound("no career plan for user %q has reached learning yet", userID))

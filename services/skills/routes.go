@@ -44,12 +44,7 @@ func NewServer(svc *Service, checker *health.Checker, reg *prometheus.Registry, 
 }
 
 func handleAssess(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		cv, err := httpx.Decode[CV](w, r)
 		if err != nil {
 			httpx.WriteError(w, err)
@@ -65,12 +60,7 @@ func handleAssess(svc *Service) http.Handler {
 }
 
 func handleLatest(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		a, err := svc.Latest(r.Context(), userID)
 		if errors.Is(err, ErrNotFound) {
 			httpx.WriteError(w, httpx.NotFound("user %q has no assessment; POST /users/%s/assess first", userID, userID))
@@ -85,12 +75,7 @@ func handleLatest(svc *Service) http.Handler {
 }
 
 func handleHistory(svc *Service) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		userID, err := httpx.UserID(r)
-		if err != nil {
-			httpx.WriteError(w, err)
-			return
-		}
+	return httpx.ForUser(func(w http.ResponseWriter, r *http.Request, userID string) {
 		list, err := svc.History(r.Context(), userID)
 		if err != nil {
 			httpx.WriteError(w, err)

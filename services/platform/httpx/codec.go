@@ -123,3 +123,16 @@ func UserID(r *http.Request) (string, error) {
 	}
 	return id, nil
 }
+
+// ForUser serves h with the request's {user_id}, answering 400 for one
+// that cannot be a user ID before h runs.
+func ForUser(h func(w http.ResponseWriter, r *http.Request, userID string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		userID, err := UserID(r)
+		if err != nil {
+			WriteError(w, err)
+			return
+		}
+		h(w, r, userID)
+	})
+}
