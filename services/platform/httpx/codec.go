@@ -28,7 +28,8 @@ import (
 	"regexp"
 )
 
-// MaxBodyBytes bounds a request body; a larger one is answered 413.
+// MaxBodyBytes bounds a request body; a larger one is bad input, answered 400
+// like any other (the services answer 400, 404 or 409 for what a caller did).
 const MaxBodyBytes = 1 << 20
 
 // Error is the one error shape every service answers with:
@@ -94,7 +95,7 @@ func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 		tooBig, isTooBig := errors.AsType[*http.MaxBytesError](err)
 		switch {
 		case isTooBig:
-			return v, Errorf(http.StatusRequestEntityTooLarge, "too_large", "request body exceeds %d bytes", tooBig.Limit)
+			return v, Errorf(http.StatusBadRequest, "body_too_large", "request body exceeds %d bytes", tooBig.Limit)
 		case errors.Is(err, io.EOF):
 			return v, BadRequest("request body is empty; a JSON object is expected")
 		default:

@@ -81,7 +81,7 @@ func TestDecode_answers_bad_bodies_with_a_JSON_error(t *testing.T) {
 		{"unknown field", `{"summary":"x","salary":1}`, 400, "bad_request", "salary"},
 		{"two values", `{"summary":"x"}{"summary":"y"}`, 400, "bad_request", "more than one"},
 		{"fails validation", `{"summary":"  "}`, 400, "bad_request", "summary must not be empty"},
-		{"too large", `{"summary":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "too_large", "exceeds"},
+		{"too large", `{"summary":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 400, "body_too_large", "exceeds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.body))
