@@ -14,49 +14,54 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package events moves events between services over Redis Streams with
-// consumer groups: one group per subscribing service, so every service gets
-// every event and the replicas of one service share them.
-//
-// Delivery is at least once. A message is acknowledged only after its
-// handler succeeds; one left pending by a consumer that crashed or failed is
-// reclaimed after ClaimMinIdle and handled again; after MaxDeliveries it is
-// moved to a dead-letter stream. Handlers must therefore be idempotent: the
-// same event ID applied twice must change nothing (the services record the
-// IDs they applied in the same transaction as the effect).
 package events
 
 import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
 
-// Event is an envelope with the CloudEvents attribute names.
+// SpecVersion is the CloudEvents version whose attribute names Event uses.
+const SpecVersion = "1.0"
+
+// Event is an envelope with the CloudEvents attribute names, so that tools
+// that speak CloudEvents JSON can read the streams as they are.
 type Event struct {
-	SpecVersion     string          `json:"specversion"`
-	ID              string          `json:"id"`
-	Type            string          `json:"type"`
+	SpecVersion string `json:"specversion"`
+	ID          string `json:"id"`
+	// Type is the topic, e.g. "skills.assessed"; it picks the stream.
+	Type string `json:"type"`
+	// Source is the publishing service, e.g. "skills".
 	Source          string          `json:"source"`
 	Time            time.Time       `json:"time"`
 	DataContentType string          `json:"datacontenttype,omitempty"`
 	Data            json.RawMessage `json:"data"`
 }
 
-// New wraps data as an event of type topic from source, with a fresh ID.
+// New wraps data, encoded as JSON, as an event of type topic from source,
+// with a fresh random ID and the current time in UTC.
 func New(topic, source string, data any) (Event, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("encode %s event: %w", topic, err)
 	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
 	return Event{
-		SpecVersion: "1.0", ID: hex.EncodeToString(b), Type: topic, Source: source,
+		SpecVersion: SpecVersion, ID: newID(), Type: topic, Source: source,
 		Time: time.Now().UTC(), DataContentType: "application/json", Data: raw,
 	}, nil
+}
+
+// newID is 128 random bits in hex: unique without coordination between
+// replicas, which a counter would need.
+func newID() string {
+	b := make([]byte, 16)
+	// crypto/rand.Read never fails (it aborts the program instead).
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Decode unmarshals the event's data into v.
@@ -67,9 +72,10 @@ func (e Event) Decode(v any) error {
 	return nil
 }
 
+// valid rejects envelopes no subscriber could route or deduplicate.
 func (e Event) valid() error {
 	if e.ID == "" || e.Type == "" || e.Source == "" {
-		return fmt.Errorf("envelope lacks id, type or source")
+		return errors.New("envelope lacks id, type or source")
 	}
 	return nil
 }

@@ -18,54 +18,71 @@ package events
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
-// Handler applies one event; an error means "deliver it again later".
-type Handler func(ctx context.Context, ev Event) error
-
-// Publisher sends an event to the stream of its type.
-type Publisher interface {
-	Publish(ctx context.Context, ev Event) error
-}
-
-// Subscriber delivers a topic's events to a handler until ctx ends.
-type Subscriber interface {
-	Subscribe(ctx context.Context, topic string, h Handler) error
-}
-
 // Memory is an in-process Publisher and Subscriber for unit tests of
-// handlers only: it keeps no state across restarts and retries nothing.
+// handlers only: Publish calls the subscribed handlers synchronously, keeps
+// nothing for subscribers that come later and retries nothing.
 type Memory struct {
-	mu       sync.Mutex
-	handlers map[string][]Handler
-	// Published records every event, in order.
-	Published []Event
+	mu        sync.Mutex
+	subs      map[string][]memorySub
+	nextSub   int
+	published []Event
+}
+
+// memorySub names a handler so that Subscribe can remove it again (funcs
+// cannot be compared).
+type memorySub struct {
+	id int
+	h  Handler
 }
 
 // NewMemory returns an empty in-memory bus.
-func NewMemory() *Memory { return &Memory{handlers: map[string][]Handler{}} }
+func NewMemory() *Memory { return &Memory{subs: map[string][]memorySub{}} }
 
-// Publish hands ev to every subscriber of its type, synchronously, and
-// returns the first handler error.
+// Publish records ev, hands it to every subscriber of its type in turn and
+// returns the first handler error, so a test sees a failing handler at once.
 func (m *Memory) Publish(ctx context.Context, ev Event) error {
 	m.mu.Lock()
-	m.Published = append(m.Published, ev)
-	hs := append([]Handler(nil), m.handlers[ev.Type]...)
+	m.published = append(m.published, ev)
+	// Handlers run unlocked: one may publish in turn.
+	subs := slices.Clone(m.subs[ev.Type])
 	m.mu.Unlock()
-	for _, h := range hs {
-		if err := h(ctx, ev); err != nil {
+	for _, s := range subs {
+		if err := s.h(ctx, ev); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Subscribe registers h and blocks until ctx ends.
+// Subscribe registers h, blocks until ctx ends and then unregisters it.
 func (m *Memory) Subscribe(ctx context.Context, topic string, h Handler) error {
 	m.mu.Lock()
-	m.handlers[topic] = append(m.handlers[topic], h)
+	m.nextSub++
+	id := m.nextSub
+	m.subs[topic] = append(m.subs[topic], memorySub{id: id, h: h})
 	m.mu.Unlock()
 	<-ctx.Done()
+	m.mu.Lock()
+	m.subs[topic] = slices.DeleteFunc(m.subs[topic], func(s memorySub) bool { return s.id == id })
+	m.mu.Unlock()
 	return nil
+}
+
+// Subscribers is how many handlers are registered for topic, so a test can
+// wait until its Subscribe goroutine has registered before publishing.
+func (m *Memory) Subscribers(topic string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.subs[topic])
+}
+
+// Published returns a copy of every event published so far, in order.
+func (m *Memory) Published() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.published)
 }
