@@ -80,7 +80,7 @@ type Service struct {
 	db     *store.DB
 	skills *skills.Client
 	relay  *outbox.Relay
-	now    func() time.Time
+	clock  store.Clock
 }
 
 // NewService migrates db, seeds the role catalogue and returns the service.
@@ -95,7 +95,7 @@ func NewService(ctx context.Context, db *store.DB, skillsClient *skills.Client, 
 	if err := outbox.Migrate(ctx, db); err != nil {
 		return nil, fmt.Errorf("outbox schema: %w", err)
 	}
-	s := &Service{db: db, skills: skillsClient, relay: relay, now: func() time.Time { return time.Now().UTC() }}
+	s := &Service{db: db, skills: skillsClient, relay: relay}
 	roles, err := ParseRoles(rolesJSON)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,10 @@ func (s *Service) MakePlan(ctx context.Context, userID, targetRole string) (Plan
 func (s *Service) plan(userID string, role Role, current map[string]int, assessed bool, basedOn time.Time) Plan {
 	gaps, progress, path := Analyse(role, current)
 	return Plan{UserID: userID, TargetRole: role.ID, RoleTitle: role.Title, Gaps: gaps, Progress: progress,
-		LearningPath: path, Assessed: assessed, BasedOn: basedOn, UpdatedAt: s.now().Truncate(time.Millisecond)}
+		LearningPath: path, Assessed: assessed, BasedOn: basedOn,
+		// Full precision from a monotonic clock: learning keeps the newest
+		// plan by this time, so two plans must never compare equal.
+		UpdatedAt: s.clock.Now()}
 }
 
 // savePlan stores p and its career.plan.updated event in tx.

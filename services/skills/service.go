@@ -97,7 +97,9 @@ func (s *Service) Assess(ctx context.Context, userID string, cv CV) (Assessment,
 	skills := Assess(s.tax, cv)
 	at := s.clock.Now()
 	a := Assessment{ID: newID(), UserID: userID, Skills: skills, Scores: make(map[string]int, len(skills)),
-		AssessedAt: at.Truncate(time.Millisecond)}
+		// Full precision: consumers order assessments by this time, and two
+		// made within one millisecond must still compare as different.
+		AssessedAt: at}
 	leveled := make([]LeveledSkill, 0, len(skills))
 	for _, sk := range skills {
 		a.Scores[sk.Name] = sk.Score
