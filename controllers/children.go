@@ -21,11 +21,22 @@ import (
 	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
+	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 )
 
 // childSet applies one owner's children, collects their errors, and tells
@@ -71,6 +82,46 @@ func (s *childSet) removeUnwanted(kind, name string, obj client.Object) {
 }
 
 func (s *childSet) err() error { return errors.Join(s.errs...) }
+
+// applyWorkload applies what every owner runs: the Deployment and Service
+// named name, and the autoscaler and disruption budget when asked for
+// (removing them when no longer asked for).
+func (s *childSet) applyWorkload(name string, d *appsv1ac.DeploymentApplyConfiguration, svc *corev1ac.ServiceApplyConfiguration,
+	hpa *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration, pdb *policyv1ac.PodDisruptionBudgetApplyConfiguration) {
+	res, err := applyIfChanged(s.ctx, s.c, s.key(name), &appsv1.Deployment{}, d, appsv1ac.ExtractDeployment)
+	s.record("Deployment", name, res, err)
+	res, err = applyIfChanged(s.ctx, s.c, s.key(name), &corev1.Service{}, svc, corev1ac.ExtractService)
+	s.record("Service", name, res, err)
+	if hpa != nil {
+		res, err = applyIfChanged(s.ctx, s.c, s.key(name), &autoscalingv2.HorizontalPodAutoscaler{}, hpa, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
+		s.record("HorizontalPodAutoscaler", name, res, err)
+	} else {
+		s.removeUnwanted("HorizontalPodAutoscaler", name, &autoscalingv2.HorizontalPodAutoscaler{})
+	}
+	if pdb != nil {
+		res, err = applyIfChanged(s.ctx, s.c, s.key(name), &policyv1.PodDisruptionBudget{}, pdb, policyv1ac.ExtractPodDisruptionBudget)
+		s.record("PodDisruptionBudget", name, res, err)
+	} else {
+		s.removeUnwanted("PodDisruptionBudget", name, &policyv1.PodDisruptionBudget{})
+	}
+}
+
+// patchStatus writes next as obj's status (held at *current) only when it
+// differs, and announces a change of readiness.
+func patchStatus[S any](ctx context.Context, c client.Client, rec events.EventRecorder, obj client.Object,
+	current *S, next S, conditions func(*S) []metav1.Condition) error {
+	if equality.Semantic.DeepEqual(*current, next) {
+		return nil
+	}
+	before := meta.FindStatusCondition(conditions(current), platformv1alpha1.ConditionReady)
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	*current = next
+	if err := c.Status().Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("patch status: %w", err)
+	}
+	announceReadiness(rec, obj, before, meta.FindStatusCondition(conditions(current), platformv1alpha1.ConditionReady))
+	return nil
+}
 
 // announceReadiness emits an Event when the Ready condition changed status
 // or reason: Normal when it became True, Warning when False.

@@ -25,14 +25,10 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
-	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -120,37 +116,13 @@ func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alp
 	set := newChildSet(ctx, r.Client, r.Recorder, gw)
 	res, err := applyIfChanged(ctx, r.Client, set.key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	set.record("ConfigMap", gatewayConfigMapName(gw.Name), res, err)
-	res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
-	set.record("Deployment", gw.Name, res, err)
-	res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
-	set.record("Service", gw.Name, res, err)
-	if ch.HPA != nil {
-		res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
-		set.record("HorizontalPodAutoscaler", gw.Name, res, err)
-	} else {
-		set.removeUnwanted("HorizontalPodAutoscaler", gw.Name, &autoscalingv2.HorizontalPodAutoscaler{})
-	}
-	if ch.PDB != nil {
-		res, err = applyIfChanged(ctx, r.Client, set.key(gw.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
-		set.record("PodDisruptionBudget", gw.Name, res, err)
-	} else {
-		set.removeUnwanted("PodDisruptionBudget", gw.Name, &policyv1.PodDisruptionBudget{})
-	}
+	set.applyWorkload(gw.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
 	return set.err()
 }
 
 func (r *GatewayReconciler) writeStatus(ctx context.Context, gw *platformv1alpha1.Gateway, status platformv1alpha1.GatewayStatus) error {
-	if equality.Semantic.DeepEqual(gw.Status, status) {
-		return nil
-	}
-	before := meta.FindStatusCondition(gw.Status.Conditions, platformv1alpha1.ConditionReady)
-	patch := client.MergeFrom(gw.DeepCopy())
-	gw.Status = status
-	if err := r.Status().Patch(ctx, gw, patch); err != nil {
-		return fmt.Errorf("patch status: %w", err)
-	}
-	announceReadiness(r.Recorder, gw, before, meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady))
-	return nil
+	return patchStatus(ctx, r.Client, r.Recorder, gw, &gw.Status, status,
+		func(s *platformv1alpha1.GatewayStatus) []metav1.Condition { return s.Conditions })
 }
 
 // SetupWithManager registers the controller: Gateways, their children, and

@@ -25,14 +25,11 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
-	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -146,46 +143,22 @@ func (r *MicroserviceReconciler) observeDependencies(ctx context.Context, ms *pl
 // lives: it holds data, and only the garbage collector takes it, with its owner.
 func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) error {
 	set := newChildSet(ctx, r.Client, r.Recorder, ms)
-	// The ConfigMap goes first so new pods never start without it.
+	// The ConfigMap and the volume go first so new pods never start without them.
 	res, err := applyIfChanged(ctx, r.Client, set.key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	set.record("ConfigMap", configMapName(ms.Name), res, err)
 	if ch.PVC != nil {
 		res, err = applyIfChanged(ctx, r.Client, set.key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
 		set.record("PersistentVolumeClaim", dataClaimName(ms.Name), res, err)
 	}
-	res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &appsv1.Deployment{}, ch.Deployment, appsv1ac.ExtractDeployment)
-	set.record("Deployment", ms.Name, res, err)
-	res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &corev1.Service{}, ch.Service, corev1ac.ExtractService)
-	set.record("Service", ms.Name, res, err)
-	if ch.HPA != nil {
-		res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &autoscalingv2.HorizontalPodAutoscaler{}, ch.HPA, autoscalingv2ac.ExtractHorizontalPodAutoscaler)
-		set.record("HorizontalPodAutoscaler", ms.Name, res, err)
-	} else {
-		set.removeUnwanted("HorizontalPodAutoscaler", ms.Name, &autoscalingv2.HorizontalPodAutoscaler{})
-	}
-	if ch.PDB != nil {
-		res, err = applyIfChanged(ctx, r.Client, set.key(ms.Name), &policyv1.PodDisruptionBudget{}, ch.PDB, policyv1ac.ExtractPodDisruptionBudget)
-		set.record("PodDisruptionBudget", ms.Name, res, err)
-	} else {
-		set.removeUnwanted("PodDisruptionBudget", ms.Name, &policyv1.PodDisruptionBudget{})
-	}
+	set.applyWorkload(ms.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
 	return set.err()
 }
 
 // writeStatus patches status only when it changed, and tells a person, by
 // an Event, when readiness changed.
 func (r *MicroserviceReconciler) writeStatus(ctx context.Context, ms *platformv1alpha1.Microservice, status platformv1alpha1.MicroserviceStatus) error {
-	if equality.Semantic.DeepEqual(ms.Status, status) {
-		return nil
-	}
-	before := meta.FindStatusCondition(ms.Status.Conditions, platformv1alpha1.ConditionReady)
-	patch := client.MergeFrom(ms.DeepCopy())
-	ms.Status = status
-	if err := r.Status().Patch(ctx, ms, patch); err != nil {
-		return fmt.Errorf("patch status: %w", err)
-	}
-	announceReadiness(r.Recorder, ms, before, meta.FindStatusCondition(status.Conditions, platformv1alpha1.ConditionReady))
-	return nil
+	return patchStatus(ctx, r.Client, r.Recorder, ms, &ms.Status, status,
+		func(s *platformv1alpha1.MicroserviceStatus) []metav1.Condition { return s.Conditions })
 }
 
 // SetupWithManager registers the controller: it watches Microservices, every

@@ -23,8 +23,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/skillmesh/skillmesh/services/platform/app"
 	"github.com/skillmesh/skillmesh/services/platform/health"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
@@ -48,12 +48,7 @@ func NewServer(svc *Service, checker *health.Checker, reg *prometheus.Registry, 
 	mux.Handle("GET /roles/{role_id}", handleRole(svc))
 	mux.Handle("POST /users/{user_id}/career-plan", handleMakePlan(svc))
 	mux.Handle("GET /users/{user_id}/career-plan", handleGetPlan(svc))
-	checker.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
-	}))
-	return httpx.Instrument(mux, logger, httpx.NewMetrics(reg, "career"))
+	return app.Handler("career", mux, checker, reg, logger, nil)
 }
 
 func handleRoles(svc *Service) http.Handler {

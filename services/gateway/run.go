@@ -27,10 +27,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/platform/app"
 	"github.com/skillmesh/skillmesh/services/platform/health"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 	"github.com/skillmesh/skillmesh/services/platform/settings"
@@ -85,9 +85,5 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 // NewServer serves health and metrics itself and everything else through
 // the live configuration.
 func NewServer(g *Gateway, checker *health.Checker, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	checker.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", g)
-	return httpx.Instrument(mux, logger, httpx.NewMetrics(reg, "gateway"))
+	return app.Handler("gateway", http.NewServeMux(), checker, reg, logger, g)
 }

@@ -23,8 +23,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/skillmesh/skillmesh/services/platform/app"
 	"github.com/skillmesh/skillmesh/services/platform/health"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
@@ -60,12 +60,7 @@ func NewServer(svc *Service, checker *health.Checker, reg *prometheus.Registry, 
 	mux.Handle("PUT /users/{user_id}/enrollments/{course_id}", handleProgress(svc))
 	mux.Handle("GET /users/{user_id}/courses", handleEnrollments(svc))
 	mux.Handle("GET /users/{user_id}/recommendations", handleRecommendations(svc))
-	checker.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
-	}))
-	return httpx.Instrument(mux, logger, httpx.NewMetrics(reg, "learning"))
+	return app.Handler("learning", mux, checker, reg, logger, nil)
 }
 
 func handleCourses(svc *Service) http.Handler {

@@ -22,8 +22,8 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/skillmesh/skillmesh/services/platform/app"
 	"github.com/skillmesh/skillmesh/services/platform/health"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
@@ -35,12 +35,7 @@ func NewServer(svc *Service, checker *health.Checker, reg *prometheus.Registry, 
 	mux.Handle("GET /users/{user_id}/skills", handleLatest(svc))
 	mux.Handle("GET /users/{user_id}/assessments", handleHistory(svc))
 	mux.Handle("GET /skills", handleTaxonomy(svc))
-	checker.Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.WriteError(w, httpx.NotFound("no route for %s %s", r.Method, r.URL.Path))
-	}))
-	return httpx.Instrument(mux, logger, httpx.NewMetrics(reg, "skills"))
+	return app.Handler("skills", mux, checker, reg, logger, nil)
 }
 
 func handleAssess(svc *Service) http.Handler {
