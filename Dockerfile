@@ -1,38 +1,26 @@
-# The operator's image: a static binary on distroless, running as 65532.
-# Plain Dockerfile syntax (no BuildKit-only features), so the legacy builder
-# works too. Override BASE_IMAGE to build from another registry, e.g.
-#   make docker-build BASE_IMAGE=docker.io/library/golang:1.26
-ARG BASE_IMAGE=golang:1.26
-ARG RUNTIME_IMAGE=gcr.io/distroless/static:nonroot
-FROM ${BASE_IMAGE} AS builder
-ARG TARGETOS
-ARG TARGETARCH
+# The operator's image (default target) and the bundled services' image
+# (--target services), from static binaries that `make docker-build` and
+# `make docker-build-services` build first on the host with CGO_ENABLED=0
+# into bin/image/. Building outside Docker needs no builder image, so this
+# works where no registry answers; plain Dockerfile syntax (no BuildKit-only
+# features), so the legacy builder works too.
+#
+# The runtime is scratch by default (nothing to pull): the programs need no
+# shell, libc, CA roots or /etc/passwd (they run as the numeric user 65532).
+# Where a registry answers, distroless adds CA roots and tzdata:
+#   make docker-build RUNTIME_IMAGE=gcr.io/distroless/static:nonroot
+ARG RUNTIME_IMAGE=scratch
 
-WORKDIR /workspace
-# Modules first, so source edits do not invalidate the download layer.
-COPY go.mod go.mod
-COPY go.sum go.sum
-RUN go mod download
-
-# Source (filtered by .dockerignore).
-COPY . .
-
-RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o manager ./cmd && \
-    CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags="-s -w" -o skillmesh-svc ./services/cmd/skillmesh-svc
-
-# The bundled services, one image for all: the first argument picks one
-# (skills, career, learning). Build it with --target services.
+# TARGETARCH is set by buildx (make docker-buildx builds bin/image/<arch>/);
+# the legacy builder leaves it empty, which reads bin/image/.
 FROM ${RUNTIME_IMAGE} AS services
-WORKDIR /
-COPY --from=builder /workspace/skillmesh-svc .
+ARG TARGETARCH
+COPY bin/image/${TARGETARCH}/skillmesh-svc /skillmesh-svc
 USER 65532:65532
 ENTRYPOINT ["/skillmesh-svc"]
 
-# The operator (the default target).
 FROM ${RUNTIME_IMAGE} AS manager
-WORKDIR /
-COPY --from=builder /workspace/manager .
+ARG TARGETARCH
+COPY bin/image/${TARGETARCH}/manager /manager
 USER 65532:65532
 ENTRYPOINT ["/manager"]

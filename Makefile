@@ -128,20 +128,36 @@ dev: ## The main job: a kind cluster with the operator and the whole stack (issu
 run: manifests generate fmt vet ## Run a controller from your host.
 	go run ./cmd
 
-# If you wish to build the manager image targeting other platforms you can use the --platform flag.
-# (i.e. docker build --platform linux/arm64). However, you must enable docker buildKit for it.
-# More info: https://docs.docker.com/develop/develop-images/build_enhancements/
-# Override BASE_IMAGE to build from another registry, e.g.
-# make docker-build IMG=<img> BASE_IMAGE=docker.io/library/golang:1.26
+# The images are built from static binaries compiled here first (no builder
+# image to pull), with plain Dockerfile syntax so the legacy builder works.
+# RUNTIME_IMAGE=gcr.io/distroless/static:nonroot adds CA roots where a
+# registry answers; the default, scratch, needs none.
+comma := ,
+GOARCH ?= $(shell go env GOARCH)
+IMAGE_BIN := bin/image
+RUNTIME_IMAGE ?=
+DOCKER_BUILD_ARGS = $(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE))
+
+.PHONY: image-binaries
+image-binaries: ## Build the static linux binaries the images are made of into bin/image/.
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags="-s -w" -o $(IMAGE_BIN)/manager ./cmd
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(GOARCH) go build -trimpath -ldflags="-s -w" -o $(IMAGE_BIN)/skillmesh-svc ./services/cmd/skillmesh-svc
+
 .PHONY: docker-build
-docker-build: ## Build docker image with the manager.
-	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t ${IMG} .
+docker-build: image-binaries ## Build docker image with the manager.
+	$(CONTAINER_TOOL) build $(DOCKER_BUILD_ARGS) -t ${IMG} .
 
 SERVICES_IMG ?= skillmesh/services:v0.1.0
 
 .PHONY: docker-build-services
-docker-build-services: ## Build the image of the bundled services (one binary, the first argument picks the service).
-	$(CONTAINER_TOOL) build $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) --target services -t ${SERVICES_IMG} .
+docker-build-services: image-binaries ## Build the image of the bundled services (one binary, the first argument picks the service).
+	$(CONTAINER_TOOL) build $(DOCKER_BUILD_ARGS) --target services -t ${SERVICES_IMG} .
+
+REDIS_IMG ?= skillmesh/redis:7-bookworm
+
+.PHONY: docker-build-redis
+docker-build-redis: ## Build the sample broker's image from Debian's redis-server (where no registry answers).
+	hack/kind/redis-image.sh $(REDIS_IMG)
 
 .PHONY: build-services
 build-services: ## Build the services binary into bin/skillmesh-svc.
@@ -160,13 +176,14 @@ docker-push: ## Push docker image with the manager.
 PLATFORMS ?= linux/arm64,linux/amd64,linux/s390x,linux/ppc64le
 .PHONY: docker-buildx
 docker-buildx: ## Build and push docker image for the manager for cross-platform support
-	# copy existing Dockerfile and insert --platform=${BUILDPLATFORM} into Dockerfile.cross, and preserve the original Dockerfile
-	sed -e '1 s/\(^FROM\)/FROM --platform=\$$\{BUILDPLATFORM\}/; t' -e ' 1,// s//FROM --platform=\$$\{BUILDPLATFORM\}/' Dockerfile > Dockerfile.cross
+	for p in $(subst $(comma), ,$(PLATFORMS)); do \
+	  os=$${p%/*}; arch=$${p#*/}; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath -ldflags="-s -w" -o $(IMAGE_BIN)/$$arch/manager ./cmd || exit 1; \
+	done
 	- $(CONTAINER_TOOL) buildx create --name skillmesh-builder
 	$(CONTAINER_TOOL) buildx use skillmesh-builder
-	- $(CONTAINER_TOOL) buildx build --push --platform=$(PLATFORMS) $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) --tag ${IMG} -f Dockerfile.cross .
+	- $(CONTAINER_TOOL) buildx build --push --platform=$(PLATFORMS) $(DOCKER_BUILD_ARGS) --tag ${IMG} .
 	- $(CONTAINER_TOOL) buildx rm skillmesh-builder
-	rm Dockerfile.cross
 
 .PHONY: build-installer
 build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
@@ -223,7 +240,7 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 ENVTEST_VERSION ?= v0.25.1
 
 #ENVTEST_K8S_VERSION is the Kubernetes release matching k8s.io/api (v0.37.2 -> 1.37.2);
-#hack/envtest/go.mod builds the same release when it cannot be downloaded.
+#hack/kube/go.mod builds the same release when it cannot be downloaded.
 ENVTEST_K8S_VERSION ?= $(shell v='$(call gomodver,k8s.io/api)'; \
   [ -n "$$v" ] || { echo "Set ENVTEST_K8S_VERSION manually (k8s.io/api replace has no tag)" >&2; exit 1; }; \
   printf '%s\n' "$$v" | sed -E 's/^v?0\.([0-9]+)\.([0-9]+).*/1.\1.\2/')

@@ -63,6 +63,7 @@ type GatewayReconciler struct {
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways,verbs=get;list;watch
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/finalizers,verbs=update
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 
 // Reconcile fetches the Gateway, resolves its backends, renders and applies
 // its children, and writes status once, only if it changed.
@@ -95,15 +96,12 @@ func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err == nil {
 		applyErr = r.applyChildren(ctx, gw, children)
 	}
-	deployment := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: gw.Name}, deployment); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, fmt.Errorf("get Deployment: %w", err)
-		}
-		deployment = nil
+	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	status := computeGatewayStatus(gw, gatewayObservation{
-		Deployment: deployment, Backends: children.Backends, Found: exists, ApplyErr: applyErr,
+		Deployment: deployment, Backends: children.Backends, Found: exists, ApplyErr: applyErr, PodIssue: issue,
 		URL: contract.ServiceURL(gw.Name, gw.Namespace, r.ClusterDomain, gatewayPort(gw)),
 	})
 	if err := r.writeStatus(ctx, gw, status); err != nil {
@@ -144,6 +142,8 @@ func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ownerOfPod(contract.LabelGateway)),
+			builder.WithPredicates(podIssueChanged)).
 		Watches(&platformv1alpha1.Microservice{},
 			handler.EnqueueRequestsFromMapFunc(r.gatewaysNaming),
 			builder.WithPredicates(dependencyChanged)).

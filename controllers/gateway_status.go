@@ -34,6 +34,8 @@ type gatewayObservation struct {
 	// Found names the backends that exist.
 	Found    map[string]bool
 	ApplyErr error
+	// PodIssue is why the gateway's pods cannot run, if one is stuck.
+	PodIssue *podIssue
 	URL      string
 }
 
@@ -57,7 +59,7 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
 	available := availableCondition(obs.Deployment)
-	degraded := degradedCondition(obs.Deployment, obs.ApplyErr)
+	degraded := degradedCondition(obs.Deployment, obs.ApplyErr, obs.PodIssue)
 	backends := backendsCondition(obs.Backends, obs.Found)
 	set(available)
 	set(progressingCondition(obs.Deployment, desired))

@@ -41,6 +41,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
+	"github.com/skillmesh/skillmesh/internal/contract"
 )
 
 // dependsOnIndex indexes Microservices by the names in spec.dependsOn, so a
@@ -67,6 +68,7 @@ type MicroserviceReconciler struct {
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 
 // Reconcile fetches the Microservice, renders its children, applies those
 // that differ from what runs, and writes status once, only if it changed.
@@ -91,17 +93,15 @@ func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		applyErr = r.applyChildren(ctx, ms, children)
 	}
 
-	deployment := &appsv1.Deployment{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ms.Namespace, Name: ms.Name}, deployment); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return ctrl.Result{}, fmt.Errorf("get Deployment: %w", err)
-		}
-		deployment = nil
+	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(ms), selectorLabels(ms))
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	status := computeMicroserviceStatus(ms, microserviceObservation{
 		Deployment:   deployment,
 		Dependencies: depStatus,
 		ApplyErr:     applyErr,
+		PodIssue:     issue,
 		URL:          microserviceURL(ms, r.ClusterDomain),
 		ConfigHash:   children.ConfigHash,
 	})
@@ -177,6 +177,10 @@ func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		// Pods only for a stuck container or an unschedulable pod, whose
+		// reason the Deployment does not carry.
+		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ownerOfPod(contract.LabelMicroservice)),
+			builder.WithPredicates(podIssueChanged)).
 		Watches(&platformv1alpha1.Microservice{},
 			handler.EnqueueRequestsFromMapFunc(r.dependentsOf),
 			builder.WithPredicates(dependencyChanged)).

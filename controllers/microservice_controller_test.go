@@ -289,6 +289,38 @@ var _ = Describe("Microservice controller", func() {
 		Expect(conditionOf(ns, "skills", "Ready")()).To(haveCondition(metav1.ConditionFalse, "ProgressDeadlineExceeded"))
 	})
 
+	It("names a stuck pod's reason in Ready and recovers when the pod goes", func() {
+		createMicroservice(testutil.NewMicroservice(ns, "skills"))
+		deploymentOf(ns, "skills")
+		markDeploymentAvailable(ns, "skills")
+		Eventually(conditionOf(ns, "skills", "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "Ready"))
+
+		// envtest has no kubelet: the pod and its waiting state are written
+		// as the kubelet would write them.
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "skills-7c9f-x2", Namespace: ns, Labels: map[string]string{
+				contract.LabelManagedBy: contract.ManagedByValue, contract.LabelMicroservice: "skills",
+			}},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "service", Image: "skillmesh/nope:v1"}}},
+		}
+		Expect(k8sClient.Create(ctx, pod)).To(Succeed())
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: "service", Image: "skillmesh/nope:v1",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+				Reason: "ImagePullBackOff", Message: `Back-off pulling image "skillmesh/nope:v1"`,
+			}},
+		}}
+		Expect(k8sClient.Status().Update(ctx, pod)).To(Succeed())
+
+		Eventually(conditionOf(ns, "skills", "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionFalse, "ImagePullBackOff"))
+		c := conditionOf(ns, "skills", "Degraded")()
+		Expect(c).To(haveCondition(metav1.ConditionTrue, "ImagePullBackOff"))
+		Expect(c.Message).To(ContainSubstring(`Pod skills-7c9f-x2: container service is waiting: ImagePullBackOff: Back-off pulling image "skillmesh/nope:v1"`))
+
+		Expect(k8sClient.Delete(ctx, pod, client.GracePeriodSeconds(0))).To(Succeed())
+		Eventually(conditionOf(ns, "skills", "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "Ready"))
+	})
+
 	It("gives a sqlite Microservice a volume and the Recreate strategy", func() {
 		owner := createMicroservice(testutil.NewMicroservice(ns, "skills", testutil.WithSQLite("2Gi")))
 		pvc := &corev1.PersistentVolumeClaim{}

@@ -37,6 +37,8 @@ type microserviceObservation struct {
 	Dependencies []platformv1alpha1.DependencyStatus
 	// ApplyErr is the error applying the children failed with, if any.
 	ApplyErr error
+	// PodIssue is why the pods cannot run, if one of them is stuck.
+	PodIssue *podIssue
 	// URL and ConfigHash are what rendering produced.
 	URL        string
 	ConfigHash string
@@ -67,7 +69,7 @@ func computeMicroserviceStatus(ms *platformv1alpha1.Microservice, obs microservi
 		meta.SetStatusCondition(&st.Conditions, c)
 	}
 	available := availableCondition(obs.Deployment)
-	degraded := degradedCondition(obs.Deployment, obs.ApplyErr)
+	degraded := degradedCondition(obs.Deployment, obs.ApplyErr, obs.PodIssue)
 	deps := dependenciesCondition(obs.Dependencies)
 	set(available)
 	set(progressingCondition(obs.Deployment, desired))
@@ -145,11 +147,15 @@ func progressDeadlineExceeded(d *appsv1.Deployment) *appsv1.DeploymentCondition 
 	return nil
 }
 
-func degradedCondition(d *appsv1.Deployment, applyErr error) metav1.Condition {
+func degradedCondition(d *appsv1.Deployment, applyErr error, pods *podIssue) metav1.Condition {
 	c := metav1.Condition{Type: platformv1alpha1.ConditionDegraded}
 	switch {
 	case applyErr != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonApplyFailed, applyErr.Error()
+	case pods != nil:
+		// The kubelet's reason (ImagePullBackOff, CrashLoopBackOff, …) is what
+		// a person needs; the Deployment would say only "unavailable".
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, pods.Reason, pods.Message
 	case !deploymentObserved(d):
 		c.Status, c.Reason, c.Message = metav1.ConditionUnknown, platformv1alpha1.ReasonReconciling,
 			"Waiting for the Deployment controller to observe the Deployment"

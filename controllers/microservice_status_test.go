@@ -131,6 +131,15 @@ func Test_computeMicroserviceStatus(t *testing.T) {
 			want: map[string]want{"Ready": {metav1.ConditionFalse, "DependencyNotReady"}, "DependenciesReady": {metav1.ConditionFalse, "DependencyNotReady"}},
 		},
 		{
+			name: "a stuck pod names the kubelet's reason in Degraded and Ready",
+			obs: microserviceObservation{Deployment: observedDeployment(unavailable), Dependencies: ready,
+				PodIssue: &podIssue{Reason: "ImagePullBackOff", Message: "Pod careers-1: container service is waiting: ImagePullBackOff"}},
+			want: map[string]want{
+				"Ready": {metav1.ConditionFalse, "ImagePullBackOff"}, "Degraded": {metav1.ConditionTrue, "ImagePullBackOff"},
+				"Available": {metav1.ConditionFalse, "Unavailable"},
+			},
+		},
+		{
 			name: "apply failure",
 			obs:  microserviceObservation{Deployment: observedDeployment(), ApplyErr: errors.New("admission webhook denied")},
 			want: map[string]want{"Ready": {metav1.ConditionFalse, "ApplyFailed"}, "Degraded": {metav1.ConditionTrue, "ApplyFailed"}},

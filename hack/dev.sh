@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# make dev: the whole stack on a kind cluster, in real pods.
+#
+#   hack/dev.sh        # cluster, images, operator, sample stack, a sample CV, port-forward
+#   hack/dev.sh down   # stops the port-forward and deletes the cluster (make dev-down)
+#
+# Settings: KIND_CLUSTER (skillmesh), DEV_NAMESPACE (default), DEV_PORT (8080),
+# DEV_TIMEOUT seconds to wait for Ready (600).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export KIND_CLUSTER=${KIND_CLUSTER:-skillmesh}
+NS=${DEV_NAMESPACE:-default}
+PORT=${DEV_PORT:-8080}
+TIMEOUT=${DEV_TIMEOUT:-600}
+IMG=${IMG:-skillmesh/operator:v0.1.0}
+SERVICES_IMG=${SERVICES_IMG:-skillmesh/services:v0.1.0}
+REDIS_IMG=${REDIS_IMG:-skillmesh/redis:7-bookworm}
+STATE=${SKILLMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skillmesh}/dev/$KIND_CLUSTER
+mkdir -p "$STATE"
+eval "$(hack/kind/cluster.sh env)"
+export PATH
+KCTL=(kubectl --context "kind-$KIND_CLUSTER")
+
+start=$SECONDS
+step() { printf '\n\033[1m==> %s\033[0m (%ds)\n' "$*" $((SECONDS - start)); }
+
+stop_port_forward() {
+  if [ -f "$STATE/port-forward.pid" ]; then
+    kill "$(cat "$STATE/port-forward.pid")" 2>/dev/null || true
+    rm -f "$STATE/port-forward.pid"
+  fi
+}
+
+if [ "${1:-}" = down ]; then
+  stop_port_forward
+  hack/kind/cluster.sh down
+  exit 0
+fi
+
+step "kind cluster $KIND_CLUSTER"
+hack/kind/cluster.sh up
+
+step "images: the operator, the services, Redis"
+image_ids() { docker image inspect -f '{{.Id}}' "$IMG" "$SERVICES_IMG" "$REDIS_IMG" 2>/dev/null || true; }
+before=$(image_ids)
+make -s docker-build docker-build-services docker-build-redis \
+  IMG="$IMG" SERVICES_IMG="$SERVICES_IMG" REDIS_IMG="$REDIS_IMG" >"$STATE/images.log" 2>&1 ||
+  { tail -30 "$STATE/images.log" >&2; exit 1; }
+kind load docker-image --name "$KIND_CLUSTER" "$IMG" "$SERVICES_IMG" "$REDIS_IMG" >/dev/null
+changed=false
+[ "$before" = "$(image_ids)" ] || changed=true
+
+step "CRDs and the operator (namespace skillmesh-system)"
+make -s install deploy IMG="$IMG" >"$STATE/deploy.log" 2>&1 ||
+  { tail -30 "$STATE/deploy.log" >&2; exit 1; }
+if $changed; then
+  # Same tags, new content: pods started from the old images roll.
+  "${KCTL[@]}" -n skillmesh-system rollout restart deployment/skillmesh-controller-manager >/dev/null
+  "${KCTL[@]}" -n "$NS" rollout restart deployment -l app.kubernetes.io/managed-by=skillmesh-operator >/dev/null 2>&1 || true
+fi
+"${KCTL[@]}" -n skillmesh-system rollout status deployment/skillmesh-controller-manager --timeout=180s
+
+step "the sample stack: Redis, skills, career, learning, the gateway"
+"${KCTL[@]}" apply -n "$NS" -k config/samples
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  line=$("${KCTL[@]}" -n "$NS" get microservices,gateways --no-headers \
+    -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason,PODS:.status.ready' 2>/dev/null |
+    awk '{printf "%s %s(%s, %s)  ", $1, ($2 == "True" ? "✓" : "…"), $3, $4}')
+  printf '\r\033[K  %s' "$line"
+  notready=$("${KCTL[@]}" -n "$NS" get microservices,gateways \
+    -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -vc '^True$' || true)
+  total=$("${KCTL[@]}" -n "$NS" get microservices,gateways --no-headers 2>/dev/null | wc -l)
+  if [ "$total" -eq 4 ] && [ "$notready" -eq 0 ]; then
+    echo
+    break
+  fi
+  if [ $SECONDS -ge $deadline ]; then
+    echo
+    echo "not Ready after ${TIMEOUT}s:" >&2
+    "${KCTL[@]}" -n "$NS" describe microservices,gateways >&2
+    "${KCTL[@]}" -n "$NS" get pods -o wide >&2
+    exit 1
+  fi
+  sleep 3
+done
+"${KCTL[@]}" -n "$NS" get microservices,gateways
+
+step "port-forward of the gateway to localhost:$PORT"
+stop_port_forward
+nohup "${KCTL[@]}" -n "$NS" port-forward service/api "$PORT:8080" >"$STATE/port-forward.log" 2>&1 &
+echo $! >"$STATE/port-forward.pid"
+for _ in $(seq 1 30); do
+  curl -fsS "localhost:$PORT/health/ready" >/dev/null 2>&1 && break
+  sleep 1
+done
+
+step "a sample CV for user ada, and a career plan"
+curl -fsS -X POST "localhost:$PORT/api/skills/users/ada/assess" -d '{
+  "summary": "Backend engineer who enjoys Go and Kubernetes.",
+  "experience": [{"title": "Senior Engineer", "company": "Acme", "years": 4,
+                  "description": "Built golang microservices on k8s with PostgreSQL and Redis."}],
+  "skills": ["Docker", "REST API design"],
+  "education": [{"degree": "BSc", "field": "Computer Science", "institution": "TU Delft"}]}' |
+  head -c 300
+echo " …"
+curl -fsS -X POST "localhost:$PORT/api/career/users/ada/career-plan" -d '{"target_role": "backend-engineer"}' | head -c 300
+echo " …"
+
+step "the dashboard, once career's plan reached learning through the broker"
+for _ in $(seq 1 60); do
+  body=$(curl -fsS -D "$STATE/headers" "localhost:$PORT/users/ada/dashboard" || true)
+  if grep -qi '^X-Skillmesh-Completed: true' "$STATE/headers" 2>/dev/null && grep -q '"course_id\|"courses":\[{' <<<"$body"; then
+    break
+  fi
+  sleep 1
+done
+echo "$body" | head -c 600
+echo " …"
+cat <<DONE
+
+Ready in $((SECONDS - start))s. The stack runs in the kind cluster $KIND_CLUSTER (kubectl context kind-$KIND_CLUSTER):
+  kubectl get microservices,gateways
+  curl localhost:$PORT/users/ada/dashboard
+The port-forward runs in the background (log: $STATE/port-forward.log); make dev-down removes it all.
+DONE

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The kind cluster of `make dev` and `make test-e2e`.
+#
+#   hack/kind/cluster.sh up     # creates the cluster, or reuses a running one
+#   hack/kind/cluster.sh down   # deletes it and takes back what docker.sh changed
+#   hack/kind/cluster.sh env    # prints PATH= with the kind and kubectl used here
+#
+# KIND_CLUSTER names the cluster (default skillmesh); kind merges its context,
+# kind-$KIND_CLUSTER, into your kubeconfig as usual.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/hack/kind
+CLUSTER=${KIND_CLUSTER:-skillmesh}
+KUBE_VERSION=${KUBE_VERSION:-1.37.2}
+KIND_VERSION=${KIND_VERSION:-v0.33.0}
+CACHE=${SKILLMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skillmesh}
+TOOLS=$CACHE/kind/bin
+BIN=$CACHE/kube/v$KUBE_VERSION
+export PATH=$TOOLS:$BIN:$PATH
+log() { echo "cluster: $*" >&2; }
+
+tools() {
+  if [ ! -x "$TOOLS/kind" ]; then
+    log "installing kind $KIND_VERSION from its Go module"
+    mkdir -p "$TOOLS"
+    (cd "$TOOLS" && GOBIN=$TOOLS CGO_ENABLED=0 go install "sigs.k8s.io/kind@$KIND_VERSION")
+  fi
+  # A kubectl of the cluster's own version (the one on PATH may be far older).
+  "$ROOT/hack/kube-build.sh" "$BIN" kubectl
+}
+
+config() {
+  cat <<YAML
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: $CLUSTER
+kubeadmConfigPatches:
+- |
+  # Kubernetes 1.35+ refuses cgroup v1 hosts unless told otherwise.
+  kind: KubeletConfiguration
+  failCgroupV1: false
+YAML
+  if "$HERE/docker.sh" restricted; then
+    cat <<'YAML'
+containerdConfigPatches:
+- |-
+  # The host cannot grant CAP_SYS_RESOURCE, so containerd in the node may not
+  # lower oom_score_adj below its own.
+  [plugins."io.containerd.grpc.v1.cri"]
+    restrict_oom_score_adj = true
+YAML
+  fi
+}
+
+up() {
+  "$HERE/docker.sh" up
+  tools
+  local image
+  image=$("$HERE/node-image.sh")
+  if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+    local node=$CLUSTER-control-plane
+    if [ "$(docker inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" != true ]; then
+      log "starting the stopped node $node"
+      docker start "$node" >/dev/null
+    fi
+    kind export kubeconfig --name "$CLUSTER" >/dev/null 2>&1
+    log "reusing the kind cluster $CLUSTER"
+  else
+    log "creating the kind cluster $CLUSTER from $image"
+    config | kind create cluster --image "$image" --config - --wait 3m
+  fi
+  kubectl --context "kind-$CLUSTER" wait --for=condition=Ready node --all --timeout=180s >/dev/null
+}
+
+down() {
+  if command -v kind >/dev/null && docker info >/dev/null 2>&1; then
+    kind delete cluster --name "$CLUSTER" || true
+  fi
+  "$HERE/docker.sh" down
+}
+
+case ${1:-up} in
+  up) up ;;
+  down) down ;;
+  env) echo "PATH=$PATH" ;;
+  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+esac
