@@ -119,10 +119,12 @@ build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager ./cmd
 
 .PHONY: dev
-dev: ## The main job: a kind cluster with the operator and the whole stack (issue 5).
-	@echo "make dev builds on the services (issue 3), the gateway (issue 4) and the offline kind node image (issue 5), which have not landed yet." >&2
-	@echo "Meanwhile: 'make install run' runs the operator against the cluster in your kubeconfig." >&2
-	@exit 2
+dev: manifests kustomize ## The main job: a kind cluster with the operator and the whole stack in real pods, and a dashboard that answers.
+	hack/dev.sh
+
+.PHONY: dev-down
+dev-down: ## Remove what make dev made: the port-forward, the kind cluster, and the dockerd it started.
+	hack/dev.sh down
 
 .PHONY: run
 run: manifests generate fmt vet ## Run a controller from your host.

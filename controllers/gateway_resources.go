@@ -114,7 +114,7 @@ func renderGateway(in gatewayInput) (gatewayChildren, error) {
 		out.Backends = append(out.Backends, platformv1alpha1.BackendStatus{
 			Service: name,
 			URL:     upstream(in, name, nil),
-			Ready:   ok && isReady(ms),
+			Ready:   ok && isServing(ms),
 		})
 	}
 	return out, nil

@@ -63,7 +63,11 @@ func renderGW(t *testing.T, gw *platformv1alpha1.Gateway, found ...*platformv1al
 func Test_gateway_backends_are_listed_once_each_with_their_readiness(t *testing.T) {
 	ready := testutil.NewMicroservice("careers", "skills", testutil.WithPort(9090))
 	ready.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue}}
-	ch := renderGW(t, testGateway(), ready, testutil.NewMicroservice("careers", "career"))
+	ready.Status.ReadyReplicas = 1
+	// Ready as its spec says, but scaled to zero: it serves nobody.
+	scaledToZero := testutil.NewMicroservice("careers", "career", testutil.WithReplicas(0))
+	scaledToZero.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue}}
+	ch := renderGW(t, testGateway(), ready, scaledToZero)
 	want := []platformv1alpha1.BackendStatus{
 		{Service: "career", URL: "http://career.careers.svc.cluster.local:8080", Ready: false},
 		{Service: "learning", URL: "http://learning.careers.svc.cluster.local:8080", Ready: false},

@@ -26,7 +26,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -132,7 +131,7 @@ func (r *MicroserviceReconciler) observeDependencies(ctx context.Context, ms *pl
 			Name:  d.Name,
 			URL:   microserviceURL(dep, r.ClusterDomain),
 			Found: true,
-			Ready: meta.IsStatusConditionTrue(dep.Status.Conditions, platformv1alpha1.ConditionReady),
+			Ready: isServing(dep),
 		})
 	}
 	return found, status, nil
@@ -217,7 +216,7 @@ func (r *MicroserviceReconciler) dependentsOf(ctx context.Context, o client.Obje
 
 // dependencyChanged passes what a dependent cares about: a dependency coming,
 // going, changing its spec (its port is in the dependent's URL), or changing
-// readiness.
+// whether it serves (Ready with a ready pod).
 var dependencyChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		oldMS, okOld := e.ObjectOld.(*platformv1alpha1.Microservice)
@@ -225,8 +224,6 @@ var dependencyChanged = predicate.Funcs{
 		if !okOld || !okNew {
 			return false
 		}
-		return oldMS.Generation != newMS.Generation ||
-			meta.IsStatusConditionTrue(oldMS.Status.Conditions, platformv1alpha1.ConditionReady) !=
-				meta.IsStatusConditionTrue(newMS.Status.Conditions, platformv1alpha1.ConditionReady)
+		return oldMS.Generation != newMS.Generation || isServing(oldMS) != isServing(newMS)
 	},
 }

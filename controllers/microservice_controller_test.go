@@ -278,6 +278,26 @@ var _ = Describe("Microservice controller", func() {
 		}, timeout, interval).Should(ContainElements("Created", "DependencyNotFound", "Ready"))
 	})
 
+	It("stops counting on a dependency scaled to zero, and counts again when it is back", func() {
+		createMicroservice(testutil.NewMicroservice(ns, "skills"))
+		createMicroservice(testutil.NewMicroservice(ns, "career", testutil.WithDependsOn("skills")))
+		markDeploymentAvailable(ns, "skills")
+		Eventually(conditionOf(ns, "career", "DependenciesReady"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "DependenciesReady"))
+
+		updateMicroservice(ns, "skills", func(ms *platformv1alpha1.Microservice) { ms.Spec.Replicas = ptr.To[int32](0) })
+		Eventually(func() *int32 { return deploymentOf(ns, "skills").Spec.Replicas }, timeout, interval).Should(HaveValue(BeZero()))
+		markDeploymentAvailable(ns, "skills")
+		// Ready as its spec says (0/0), yet nobody answers: career must not count on it.
+		Eventually(conditionOf(ns, "skills", "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "Ready"))
+		Eventually(conditionOf(ns, "career", "DependenciesReady"), timeout, interval).
+			Should(And(haveCondition(metav1.ConditionFalse, "DependencyNotReady"), HaveField("Message", ContainSubstring("skills"))))
+
+		updateMicroservice(ns, "skills", func(ms *platformv1alpha1.Microservice) { ms.Spec.Replicas = ptr.To[int32](1) })
+		Eventually(func() *int32 { return deploymentOf(ns, "skills").Spec.Replicas }, timeout, interval).Should(HaveValue(BeEquivalentTo(1)))
+		markDeploymentAvailable(ns, "skills")
+		Eventually(conditionOf(ns, "career", "DependenciesReady"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "DependenciesReady"))
+	})
+
 	It("reports Degraded when the rollout exceeds its progress deadline", func() {
 		createMicroservice(testutil.NewMicroservice(ns, "skills"))
 		deploymentOf(ns, "skills")

@@ -256,7 +256,10 @@ func readyCondition(available, degraded, deps metav1.Condition, applyErr error, 
 	return c
 }
 
-// isReady reports a Microservice's Ready condition.
-func isReady(ms *platformv1alpha1.Microservice) bool {
-	return meta.IsStatusConditionTrue(ms.Status.Conditions, platformv1alpha1.ConditionReady)
+// isServing reports whether others can rely on a Microservice: Ready, with
+// at least one ready pod to answer. A Microservice scaled to zero is Ready (it
+// is as its spec says) but serves nobody, so its dependents and the Gateways
+// routing to it must not count on it.
+func isServing(ms *platformv1alpha1.Microservice) bool {
+	return meta.IsStatusConditionTrue(ms.Status.Conditions, platformv1alpha1.ConditionReady) && ms.Status.ReadyReplicas > 0
 }

@@ -71,8 +71,8 @@ func Test_diagnosePods(t *testing.T) {
 		},
 		{name: "a pod being deleted is not the new spec's problem", pods: []corev1.Pod{deleting, running}},
 		{
-			name: "first stuck pod by name, whatever the list order",
-			pods: []corev1.Pod{waitingPod("z", "service", "ErrImagePull", "z"), waitingPod("m", "service", "CrashLoopBackOff", "m")},
+			name:       "first stuck pod by name, whatever the list order",
+			pods:       []corev1.Pod{waitingPod("z", "service", "ErrImagePull", "z"), waitingPod("m", "service", "CrashLoopBackOff", "m")},
 			wantReason: "CrashLoopBackOff", wantMessage: "Pod m: container service is waiting: CrashLoopBackOff: m",
 		},
 		{

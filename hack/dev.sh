@@ -43,14 +43,15 @@ step "kind cluster $KIND_CLUSTER"
 hack/kind/cluster.sh up
 
 step "images: the operator, the services, Redis"
-image_ids() { docker image inspect -f '{{.Id}}' "$IMG" "$SERVICES_IMG" "$REDIS_IMG" 2>/dev/null || true; }
-before=$(image_ids)
 make -s docker-build docker-build-services docker-build-redis \
   IMG="$IMG" SERVICES_IMG="$SERVICES_IMG" REDIS_IMG="$REDIS_IMG" >"$STATE/images.log" 2>&1 ||
   { tail -30 "$STATE/images.log" >&2; exit 1; }
-kind load docker-image --name "$KIND_CLUSTER" "$IMG" "$SERVICES_IMG" "$REDIS_IMG" >/dev/null
+# kind says "loading" for an image the node does not hold yet, or holds
+# with other content under the same tag.
 changed=false
-[ "$before" = "$(image_ids)" ] || changed=true
+if kind load docker-image --name "$KIND_CLUSTER" "$IMG" "$SERVICES_IMG" "$REDIS_IMG" 2>&1 | grep -q loading; then
+  changed=true
+fi
 
 step "CRDs and the operator (namespace skillmesh-system)"
 make -s install deploy IMG="$IMG" >"$STATE/deploy.log" 2>&1 ||
@@ -58,7 +59,9 @@ make -s install deploy IMG="$IMG" >"$STATE/deploy.log" 2>&1 ||
 if $changed; then
   # Same tags, new content: pods started from the old images roll.
   "${KCTL[@]}" -n skillmesh-system rollout restart deployment/skillmesh-controller-manager >/dev/null
-  "${KCTL[@]}" -n "$NS" rollout restart deployment -l app.kubernetes.io/managed-by=skillmesh-operator >/dev/null 2>&1 || true
+  for sel in app.kubernetes.io/managed-by=skillmesh-operator app.kubernetes.io/part-of=skillmesh; do
+    "${KCTL[@]}" -n "$NS" rollout restart deployment -l "$sel" >/dev/null 2>&1 || true
+  done
 fi
 "${KCTL[@]}" -n skillmesh-system rollout status deployment/skillmesh-controller-manager --timeout=180s
 
@@ -69,16 +72,18 @@ while :; do
   line=$("${KCTL[@]}" -n "$NS" get microservices,gateways --no-headers \
     -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason,PODS:.status.ready' 2>/dev/null |
     awk '{printf "%s %s(%s, %s)  ", $1, ($2 == "True" ? "✓" : "…"), $3, $4}')
-  printf '\r\033[K  %s' "$line"
+  # A line each time something changes.
+  if [ "$line" != "${last:-}" ]; then
+    printf '  %s\n' "$line"
+    last=$line
+  fi
   notready=$("${KCTL[@]}" -n "$NS" get microservices,gateways \
     -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -vc '^True$' || true)
   total=$("${KCTL[@]}" -n "$NS" get microservices,gateways --no-headers 2>/dev/null | wc -l)
   if [ "$total" -eq 4 ] && [ "$notready" -eq 0 ]; then
-    echo
     break
   fi
   if [ $SECONDS -ge $deadline ]; then
-    echo
     echo "not Ready after ${TIMEOUT}s:" >&2
     "${KCTL[@]}" -n "$NS" describe microservices,gateways >&2
     "${KCTL[@]}" -n "$NS" get pods -o wide >&2
@@ -109,15 +114,24 @@ echo " …"
 curl -fsS -X POST "localhost:$PORT/api/career/users/ada/career-plan" -d '{"target_role": "backend-engineer"}' | head -c 300
 echo " …"
 
-step "the dashboard, once career's plan reached learning through the broker"
+step "learning's recommendations, from career.plan.updated through Redis; enrolling in the first (409 when a run before did)"
+course=""
 for _ in $(seq 1 60); do
-  body=$(curl -fsS -D "$STATE/headers" "localhost:$PORT/users/ada/dashboard" || true)
-  if grep -qi '^X-Skillmesh-Completed: true' "$STATE/headers" 2>/dev/null && grep -q '"course_id\|"courses":\[{' <<<"$body"; then
-    break
-  fi
+  course=$(curl -fsS "localhost:$PORT/api/learning/users/ada/recommendations" 2>/dev/null |
+    grep -o '"courses":\[{"id":"[^"]*"' | head -1 | sed 's/.*"id":"//; s/"$//' || true)
+  [ -n "$course" ] && break
   sleep 1
 done
-echo "$body" | head -c 600
+[ -n "$course" ] || { echo "learning has no recommendations for ada after 60 s" >&2; exit 1; }
+curl -sS -X POST "localhost:$PORT/api/learning/users/ada/enrollments" -d "{\"course_id\": \"$course\"}"
+echo
+
+step "the dashboard: skills, career and learning in parallel through the gateway"
+curl -fsS -D "$STATE/headers" -o "$STATE/dashboard.json" "localhost:$PORT/users/ada/dashboard"
+grep -i '^X-Skillmesh-Completed' "$STATE/headers"
+grep -o '"\(total_skills\|gaps_remaining\|completion_percentage\)":[0-9]*' "$STATE/dashboard.json" | tr '\n' ' '
+echo
+head -c 400 "$STATE/dashboard.json"
 echo " …"
 cat <<DONE
 

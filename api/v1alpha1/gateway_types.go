@@ -187,7 +187,8 @@ type BackendStatus struct {
 	// url the gateway reaches it at.
 	// +optional
 	URL string `json:"url,omitempty"`
-	// ready is true when the Microservice exists and is Ready.
+	// ready is true when the Microservice exists, is Ready and has a ready pod
+	// (one scaled to zero serves nobody).
 	Ready bool `json:"ready"`
 }
 

@@ -229,7 +229,8 @@ type DependencyStatus struct {
 	URL string `json:"url,omitempty"`
 	// found is true when the Microservice exists.
 	Found bool `json:"found"`
-	// ready is true when the Microservice is Ready.
+	// ready is true when the Microservice is Ready and has a ready pod (one
+	// scaled to zero serves nobody).
 	Ready bool `json:"ready"`
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the sample broker's image where no registry answers: Debian's
 # redis-server and redis-cli with the shared libraries they link (read from
-# ldd), on scratch, running as uid 999 in /data like the official image.
+# ldd), on scratch, running as uid 999 in /data without protected mode like
+# the official image.
 #
 #   hack/kind/redis-image.sh [image]     (default skillmesh/redis:7-bookworm)
 set -euo pipefail
@@ -19,7 +20,7 @@ fi
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 root=$ctx/rootfs
-mkdir -p "$root/usr/bin" "$root/data" "$root/etc"
+mkdir -p "$root/usr/bin" "$root/etc" "$ctx/data"
 server=$(readlink -f "$(command -v redis-server)")
 cli=$(readlink -f "$(command -v redis-cli)")
 cp "$server" "$root/usr/bin/redis-server"
@@ -28,16 +29,20 @@ for lib in $(ldd "$server" "$cli" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
+# As in the official image: clients on other pods connect without a password
+# (Debian's default protected mode would close their connections).
+mkdir -p "$root/etc/redis"
+printf 'bind * -::*\nprotected-mode no\ndir /data\n' >"$root/etc/redis/redis.conf"
 echo 'redis:x:999:999::/data:/usr/sbin/nologin' >"$root/etc/passwd"
 echo 'redis:x:999:' >"$root/etc/group"
-chown 999:999 "$root/data"
 cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
+COPY --chown=999:999 data /data
 WORKDIR /data
 USER 999:999
 EXPOSE 6379
-ENTRYPOINT ["/usr/bin/redis-server"]
+ENTRYPOINT ["/usr/bin/redis-server", "/etc/redis/redis.conf"]
 DOCKERFILE
 log "building $IMG from $server"
 DOCKER_BUILDKIT=0 docker build -q -t "$IMG" "$ctx" >/dev/null
