@@ -99,10 +99,13 @@ up() {
 
 down() {
   [ -f "$STATE/started-by-us" ] || return 0
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  local pid
+  pid=$(cat "$PIDFILE" 2>/dev/null || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     log "stopping the dockerd this script started"
-    kill "$(cat "$PIDFILE")"
-    for _ in $(seq 1 30); do kill -0 "$(cat "$PIDFILE")" 2>/dev/null || break; sleep 1; done
+    kill "$pid"
+    # dockerd stops its containers first; it removes its pid file when done.
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
   fi
   if [ -s "$STATE/iptables.before" ]; then
     iptables-restore <"$STATE/iptables.before" || log "could not restore iptables rules from $STATE/iptables.before"

@@ -1,8 +1,5 @@
-//go:build e2e
-// +build e2e
-
 /*
-Copyright 2026.
+Copyright 2026 The skillmesh Authors.
 
 Licensed under the Apache License, Version 2.0 (the "License");
 you may not use this file except in compliance with the License.
@@ -17,103 +14,121 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+//go:build e2e
+
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
 
+	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/test/utils"
 )
 
+// The suite runs on the kind cluster `make test-e2e` creates (KIND_CLUSTER),
+// with the images it builds here from this checkout.
 var (
-	// managerImage is the manager image to be built and loaded for testing.
-	managerImage = "example.com/skillmesh:v0.0.1"
-	// shouldCleanupCertManager tracks whether CertManager was installed by this suite.
-	shouldCleanupCertManager = false
+	clusterName   = envOr("KIND_CLUSTER", "skillmesh-e2e")
+	managerImage  = envOr("IMG", "skillmesh/operator:v0.1.0")
+	servicesImage = envOr("SERVICES_IMG", "skillmesh/services:v0.1.0")
+	redisImage    = envOr("REDIS_IMG", "skillmesh/redis:7-bookworm")
+
+	kubectl = utils.Kubectl{Context: "kind-" + clusterName}
+	k8s     client.WithWatch
+	ctx     = context.Background()
 )
 
-// TestE2E runs the e2e test suite to validate the solution in an isolated environment.
-// The default setup requires Kind and CertManager.
-//
-// To enable kubectl kuberc (use custom kubectl configurations), set: KUBECTL_KUBERC=true
-// By default, kuberc is disabled to ensure consistent test behavior across different environments.
-// To skip CertManager installation, set: CERT_MANAGER_INSTALL_SKIP=true
+const (
+	// namespace holds the sample stack; it enforces the restricted Pod
+	// Security profile, so every pod the operator renders must meet it.
+	namespace        = "skillmesh-e2e"
+	managerNamespace = "skillmesh-system"
+	managerName      = "skillmesh-controller-manager"
+)
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// TestE2E runs the e2e suite against a real kind cluster: kubelets run the
+// probes, CoreDNS resolves the Service names, the garbage collector and the
+// Deployment controller act for real.
 func TestE2E(t *testing.T) {
 	RegisterFailHandler(Fail)
-	_, _ = fmt.Fprintf(GinkgoWriter, "Starting skillmesh e2e test suite\n")
+	SetDefaultEventuallyPollingInterval(time.Second)
 	RunSpecs(t, "e2e suite")
 }
 
 var _ = BeforeSuite(func() {
-	By("building the manager image")
-	cmd := exec.Command("make", "docker-build", fmt.Sprintf("IMG=%s", managerImage))
-	_, err := utils.Run(cmd)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "Failed to build the manager image")
+	By("building the operator's, the services' and Redis' images")
+	_, err := utils.Run(exec.Command("make", "docker-build", "docker-build-services", "docker-build-redis",
+		"IMG="+managerImage, "SERVICES_IMG="+servicesImage, "REDIS_IMG="+redisImage))
+	Expect(err).NotTo(HaveOccurred())
 
-	// TODO(user): If you want to change the e2e test vendor from Kind,
-	// ensure the image is built and available, then remove the following block.
-	By("loading the manager image on Kind")
-	err = utils.LoadImageToKindClusterWithName(managerImage)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "Failed to load the manager image into Kind")
+	By("loading them into kind (no registry: imagePullPolicy IfNotPresent with pinned tags)")
+	_, err = utils.Run(exec.Command("kind", "load", "docker-image", "--name", clusterName, managerImage, servicesImage, redisImage))
+	Expect(err).NotTo(HaveOccurred())
 
-	configureKubectlKubeRC()
-	setupCertManager()
+	By("installing the CRDs and deploying the operator")
+	_, err = utils.Run(exec.Command("make", "install", "deploy", "IMG="+managerImage, "KUBECTL=kubectl --context "+kubectl.Context))
+	Expect(err).NotTo(HaveOccurred())
+	_, err = kubectl.Run("-n", managerNamespace, "rollout", "status", "deployment/"+managerName, "--timeout=180s")
+	Expect(err).NotTo(HaveOccurred())
+
+	By("connecting a client")
+	cfg, err := config.GetConfigWithContext(kubectl.Context)
+	Expect(err).NotTo(HaveOccurred())
+	scheme := runtime.NewScheme()
+	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
+	Expect(platformv1alpha1.AddToScheme(scheme)).To(Succeed())
+	k8s, err = client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	By("creating the namespace " + namespace + ", which enforces the restricted Pod Security profile")
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+		"pod-security.kubernetes.io/warn":            "restricted",
+	}}}
+	if err := k8s.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		Fail(fmt.Sprintf("create namespace: %v", err))
+	}
 })
 
 var _ = AfterSuite(func() {
-	teardownCertManager()
+	if os.Getenv("E2E_KEEP") != "" {
+		return
+	}
+	By("deleting the namespace " + namespace)
+	_, _ = kubectl.Run("delete", "namespace", namespace, "--wait=false", "--ignore-not-found")
 })
 
-// Disable kubectl kuberc by default for test isolation.
-// This prevents local kubectl configurations from affecting test behavior.
-// To enable kuberc, set: KUBECTL_KUBERC=true
-func configureKubectlKubeRC() {
-	if os.Getenv("KUBECTL_KUBERC") != "true" {
-		By("disabling kubectl kuberc for test isolation")
-		err := os.Setenv("KUBECTL_KUBERC", "false")
-		ExpectWithOffset(1, err).NotTo(HaveOccurred(), "Failed to disable kubectl kuberc")
-		_, _ = fmt.Fprintf(GinkgoWriter,
-			"kubectl kuberc disabled for consistent test behavior (override with KUBECTL_KUBERC=true)\n")
-	} else {
-		_, _ = fmt.Fprintf(GinkgoWriter, "kubectl kuberc enabled (KUBECTL_KUBERC=true)\n")
-	}
-}
-
-// setupCertManager installs CertManager if needed for webhook tests.
-// Skips installation if CERT_MANAGER_INSTALL_SKIP=true or if already present.
-func setupCertManager() {
-	if os.Getenv("CERT_MANAGER_INSTALL_SKIP") == "true" {
-		_, _ = fmt.Fprintf(GinkgoWriter, "Skipping CertManager installation (CERT_MANAGER_INSTALL_SKIP=true)\n")
+// On failure a spec leaves what a person needs to see why: the objects, their
+// descriptions, events and every pod's logs, of the stack and the operator.
+var _ = AfterEach(func() {
+	if !CurrentSpecReport().Failed() {
 		return
 	}
-
-	By("checking if CertManager is already installed")
-	if utils.IsCertManagerCRDsInstalled() {
-		_, _ = fmt.Fprintf(GinkgoWriter, "CertManager is already installed. Skipping installation.\n")
-		return
-	}
-
-	// Mark for cleanup before installation to handle interruptions and partial installs.
-	shouldCleanupCertManager = true
-
-	By("installing CertManager")
-	Expect(utils.InstallCertManager()).To(Succeed(), "Failed to install CertManager")
-}
-
-// teardownCertManager uninstalls CertManager if it was installed by setupCertManager.
-// This ensures we only remove what we installed.
-func teardownCertManager() {
-	if !shouldCleanupCertManager {
-		_, _ = fmt.Fprintf(GinkgoWriter, "Skipping CertManager cleanup (not installed by this suite)\n")
-		return
-	}
-
-	By("uninstalling CertManager")
-	utils.UninstallCertManager()
-}
+	dumpCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	kubectl.DumpNamespace(dumpCtx, GinkgoWriter, namespace)
+	kubectl.DumpNamespace(dumpCtx, GinkgoWriter, managerNamespace)
+})

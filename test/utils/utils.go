@@ -1,5 +1,5 @@
 /*
-Copyright 2026.
+Copyright 2026 The skillmesh Authors.
 
 Licensed under the Apache License, Version 2.0 (the "License");
 you may not use this file except in compliance with the License.
@@ -14,213 +14,140 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package utils holds what the e2e suite needs around a kind cluster: running
+// commands, kubectl, port-forwards, and a dump of the cluster's state when a
+// spec fails.
 package utils
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"time"
 
-	. "github.com/onsi/ginkgo/v2" // nolint:revive,staticcheck
+	. "github.com/onsi/ginkgo/v2" //nolint:revive,staticcheck // Ginkgo's DSL reads best dot-imported
 )
 
-const (
-	certmanagerVersion = "v1.21.1"
-	certmanagerURLTmpl = "https://github.com/cert-manager/cert-manager/releases/download/%s/cert-manager.yaml"
-
-	defaultKindBinary  = "kind"
-	defaultKindCluster = "kind"
-)
-
-func warnError(err error) {
-	_, _ = fmt.Fprintf(GinkgoWriter, "warning: %v\n", err)
-}
-
-// Run executes the provided command within this context
+// Run executes cmd in the project's directory and returns its combined output.
 func Run(cmd *exec.Cmd) (string, error) {
-	dir, _ := GetProjectDir()
-	cmd.Dir = dir
-
-	if err := os.Chdir(cmd.Dir); err != nil {
-		_, _ = fmt.Fprintf(GinkgoWriter, "chdir dir: %q\n", err)
+	if cmd.Dir == "" {
+		cmd.Dir = ProjectDir()
 	}
-
-	cmd.Env = append(os.Environ(), "GO111MODULE=on")
+	cmd.Env = append(os.Environ(), cmd.Env...)
 	command := strings.Join(cmd.Args, " ")
-	_, _ = fmt.Fprintf(GinkgoWriter, "running: %q\n", command)
+	_, _ = fmt.Fprintf(GinkgoWriter, "running: %s\n", command)
 	output, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(output), fmt.Errorf("%q failed with error %q: %w", command, string(output), err)
+		return string(output), fmt.Errorf("%s: %w\n%s", command, err, output)
 	}
-
 	return string(output), nil
 }
 
-// UninstallCertManager uninstalls the cert manager
-func UninstallCertManager() {
-	url := fmt.Sprintf(certmanagerURLTmpl, certmanagerVersion)
-	cmd := exec.Command("kubectl", "delete", "-f", url)
-	if _, err := Run(cmd); err != nil {
-		warnError(err)
-	}
-
-	// Delete leftover leases in kube-system (not cleaned by default)
-	kubeSystemLeases := []string{
-		"cert-manager-cainjector-leader-election",
-		"cert-manager-controller",
-	}
-	for _, lease := range kubeSystemLeases {
-		cmd = exec.Command("kubectl", "delete", "lease", lease,
-			"-n", "kube-system", "--ignore-not-found", "--force", "--grace-period=0")
-		if _, err := Run(cmd); err != nil {
-			warnError(err)
-		}
-	}
-}
-
-// InstallCertManager installs the cert manager bundle.
-func InstallCertManager() error {
-	url := fmt.Sprintf(certmanagerURLTmpl, certmanagerVersion)
-	cmd := exec.Command("kubectl", "apply", "-f", url)
-	if _, err := Run(cmd); err != nil {
-		return err
-	}
-	// Wait for cert-manager-webhook to be ready, which can take time if cert-manager
-	// was re-installed after uninstalling on a cluster.
-	cmd = exec.Command("kubectl", "wait", "deployment.apps/cert-manager-webhook",
-		"--for", "condition=Available",
-		"--namespace", "cert-manager",
-		"--timeout", "5m",
-	)
-
-	_, err := Run(cmd)
-	return err
-}
-
-// IsCertManagerCRDsInstalled checks if any Cert Manager CRDs are installed
-// by verifying the existence of key CRDs related to Cert Manager.
-func IsCertManagerCRDsInstalled() bool {
-	// List of common Cert Manager CRDs
-	certManagerCRDs := []string{
-		"certificates.cert-manager.io",
-		"issuers.cert-manager.io",
-		"clusterissuers.cert-manager.io",
-		"certificaterequests.cert-manager.io",
-		"orders.acme.cert-manager.io",
-		"challenges.acme.cert-manager.io",
-	}
-
-	// Execute the kubectl command to get all CRDs
-	cmd := exec.Command("kubectl", "get", "crds")
-	output, err := Run(cmd)
-	if err != nil {
-		return false
-	}
-
-	// Check if any of the Cert Manager CRDs are present
-	crdList := GetNonEmptyLines(output)
-	for _, crd := range certManagerCRDs {
-		for _, line := range crdList {
-			if strings.Contains(line, crd) {
-				return true
-			}
-		}
-	}
-
-	return false
-}
-
-// LoadImageToKindClusterWithName loads a local docker image to the kind cluster
-func LoadImageToKindClusterWithName(name string) error {
-	cluster := defaultKindCluster
-	if v, ok := os.LookupEnv("KIND_CLUSTER"); ok {
-		cluster = v
-	}
-	kindOptions := []string{"load", "docker-image", name, "--name", cluster}
-	kindBinary := defaultKindBinary
-	if v, ok := os.LookupEnv("KIND"); ok {
-		kindBinary = v
-	}
-	cmd := exec.Command(kindBinary, kindOptions...)
-	_, err := Run(cmd)
-	return err
-}
-
-// GetNonEmptyLines converts given command output string into individual objects
-// according to line breakers, and ignores the empty elements in it.
-func GetNonEmptyLines(output string) []string {
-	var res []string
-	elements := strings.SplitSeq(output, "\n")
-	for element := range elements {
-		if element != "" {
-			res = append(res, element)
-		}
-	}
-
-	return res
-}
-
-// GetProjectDir will return the directory where the project is
-func GetProjectDir() (string, error) {
+// ProjectDir is the repository's root, found from this package's test
+// working directory (test/e2e).
+func ProjectDir() string {
 	wd, err := os.Getwd()
 	if err != nil {
-		return wd, fmt.Errorf("failed to get current working directory: %w", err)
+		return "."
 	}
-	wd = strings.ReplaceAll(wd, "/test/e2e", "")
-	return wd, nil
+	for dir := wd; dir != "/"; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !strings.HasSuffix(dir, "/hack/kube") {
+			return dir
+		}
+	}
+	return wd
 }
 
-// UncommentCode searches for target in the file and remove the comment prefix
-// of the target content. The target content may span multiple lines.
-func UncommentCode(filename, target, prefix string) error {
-	// false positive
-	// nolint:gosec
-	content, err := os.ReadFile(filename)
+// Kubectl runs kubectl against one kubeconfig context.
+type Kubectl struct {
+	Context string
+}
+
+// Run runs kubectl with args.
+func (k Kubectl) Run(args ...string) (string, error) {
+	return Run(exec.Command("kubectl", append([]string{"--context", k.Context}, args...)...)) //nolint:gosec // test tool
+}
+
+// PortForward is a running `kubectl port-forward` to one target.
+type PortForward struct {
+	// LocalPort is the loopback port kubectl listens on.
+	LocalPort string
+	cmd       *exec.Cmd
+}
+
+var forwardingFrom = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+)`)
+
+// StartPortForward forwards a free loopback port to target's remotePort
+// (target as kubectl takes it: service/api, pod/x) and waits until kubectl
+// says it listens.
+func (k Kubectl) StartPortForward(namespace, target, remotePort string) (*PortForward, error) {
+	cmd := exec.Command("kubectl", "--context", k.Context, "-n", namespace, //nolint:gosec // test tool
+		"port-forward", "--address", "127.0.0.1", target, ":"+remotePort)
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return fmt.Errorf("failed to read file %q: %w", filename, err)
+		return nil, err
 	}
-	strContent := string(content)
-
-	idx := strings.Index(strContent, target)
-	if idx < 0 {
-		return fmt.Errorf("unable to find the code %q to be uncommented", target)
+	cmd.Stderr = GinkgoWriter
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start port-forward to %s: %w", target, err)
 	}
-
-	out := new(bytes.Buffer)
-	_, err = out.Write(content[:idx])
-	if err != nil {
-		return fmt.Errorf("failed to write to output: %w", err)
-	}
-
-	scanner := bufio.NewScanner(bytes.NewBufferString(target))
-	if !scanner.Scan() {
-		return nil
-	}
-	for {
-		if _, err = out.WriteString(strings.TrimPrefix(scanner.Text(), prefix)); err != nil {
-			return fmt.Errorf("failed to write to output: %w", err)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := forwardingFrom.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
 		}
-		// Avoid writing a newline in case the previous line was the last in target.
-		if !scanner.Scan() {
-			break
+	}()
+	select {
+	case port := <-found:
+		return &PortForward{LocalPort: port, cmd: cmd}, nil
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, fmt.Errorf("port-forward to %s/%s did not start within 30s", namespace, target)
+	}
+}
+
+// Stop ends the port-forward.
+func (p *PortForward) Stop() {
+	if p == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+}
+
+// DumpNamespace writes what a person debugging a failed spec wants to w:
+// objects, descriptions, events in time order and every pod's logs
+// (including the previous container's, when it restarted).
+func (k Kubectl) DumpNamespace(ctx context.Context, w io.Writer, namespace string) {
+	section := func(title string, args ...string) {
+		out, err := k.Run(args...)
+		if err != nil {
+			out += "\n" + err.Error()
 		}
-		if _, err = out.WriteString("\n"); err != nil {
-			return fmt.Errorf("failed to write to output: %w", err)
+		_, _ = fmt.Fprintf(w, "\n----- %s (namespace %s) -----\n%s\n", title, namespace, out)
+	}
+	section("objects", "-n", namespace, "get", "all,microservices,gateways,configmaps,pvc", "-o", "wide")
+	section("describe", "-n", namespace, "describe", "microservices,gateways,deployments,pods")
+	section("events", "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
+	pods, _ := k.Run("-n", namespace, "get", "pods", "-o", "jsonpath={.items[*].metadata.name}")
+	for _, pod := range strings.Fields(pods) {
+		if ctx.Err() != nil {
+			return
 		}
+		section("logs of "+pod, "-n", namespace, "logs", pod, "--all-containers", "--tail=200")
+		section("previous logs of "+pod, "-n", namespace, "logs", pod, "--all-containers", "--previous", "--tail=100")
 	}
-
-	if _, err = out.Write(content[idx+len(target):]); err != nil {
-		return fmt.Errorf("failed to write to output: %w", err)
-	}
-
-	// false positive
-	// nolint:gosec
-	if err = os.WriteFile(filename, out.Bytes(), 0644); err != nil {
-		return fmt.Errorf("failed to write file %q: %w", filename, err)
-	}
-
-	return nil
 }
