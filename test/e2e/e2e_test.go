@@ -322,6 +322,11 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		_, err := kubectl.Run("apply", "-n", namespace, "-k", "config/samples")
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonBackendsReady))
+		// learning's data went with its volume; a new plan reaches it as an event.
+		Eventually(func(g Gomega) {
+			code, body := gateway.do(http.MethodPost, "/api/career/users/ada/career-plan", `{"target_role": "backend-engineer"}`)
+			g.Expect(code).To(Equal(http.StatusOK), body)
+		}, shortTimeout).Should(Succeed())
 		Eventually(func(g Gomega) {
 			resp, body := gateway.get("/users/ada/dashboard")
 			g.Expect(resp.StatusCode).To(Equal(http.StatusOK), body)
