@@ -27,9 +27,11 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/skillmesh/skillmesh/services/platform/events"
@@ -135,6 +137,13 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // Sweep publishes up to Batch pending events, oldest first, and reports how
 // many it published. It stops at the first failure so order is kept.
+//
+// The events it published are marked in one statement at the end, not one
+// by one: on SQLite every statement waits for the service's single
+// connection behind the requests that write, and a write per event let the
+// relay fall a second and more behind under load. A crash before the mark
+// publishes the batch again, which the consumers' FirstDelivery makes
+// harmless.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	rows, err := r.DB.QueryContext(ctx, r.DB.Rebind(
 		`SELECT id, payload FROM outbox WHERE published_at IS NULL ORDER BY created_at, id LIMIT ?`), r.Batch)
@@ -154,20 +163,41 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 	if err := rows.Close(); err != nil {
 		return 0, fmt.Errorf("read outbox: %w", err)
 	}
-	for i, p := range todo {
+	var failed error
+	ids := make([]any, 0, len(todo))
+	for _, p := range todo {
 		var ev events.Event
 		if err := json.Unmarshal([]byte(p.payload), &ev); err != nil {
-			return i, fmt.Errorf("decode outbox event %s: %w", p.id, err)
+			failed = fmt.Errorf("decode outbox event %s: %w", p.id, err)
+			break
 		}
 		if err := r.Publisher.Publish(ctx, ev); err != nil {
-			return i, fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
+			failed = fmt.Errorf("publish %s %s: %w", ev.Type, ev.ID, err)
+			break
 		}
-		if _, err := r.DB.ExecContext(ctx, r.DB.Rebind(`UPDATE outbox SET published_at = ? WHERE id = ?`),
-			store.TimeKey(time.Now()), p.id); err != nil {
-			return i, fmt.Errorf("mark %s published: %w", p.id, err)
-		}
+		ids = append(ids, p.id)
 	}
-	return len(todo), nil
+	if err := r.markPublished(ctx, ids); err != nil {
+		return 0, errors.Join(failed, err)
+	}
+	return len(ids), failed
+}
+
+// markPublished sets published_at on the events ids names, in one statement.
+func (r *Relay) markPublished(ctx context.Context, ids []any) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	// A context of its own: events already in the broker should be marked
+	// even when a shutdown cancels ctx, or they go out a second time.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	q := `UPDATE outbox SET published_at = ? WHERE id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)`
+	args := append([]any{store.TimeKey(time.Now())}, ids...)
+	if _, err := r.DB.ExecContext(ctx, r.DB.Rebind(q), args...); err != nil {
+		return fmt.Errorf("mark %d events published: %w", len(ids), err)
+	}
+	return nil
 }
 
 // Pending counts events not yet published, for tests and metrics.

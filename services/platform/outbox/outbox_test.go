@@ -165,3 +165,64 @@ func TestFirstDelivery_is_true_once_per_event(t *testing.T) {
 		}
 	})
 }
+
+// failingAt publishes through next until its failAt-th call, which fails.
+type failingAt struct {
+	next   events.Publisher
+	failAt int
+	calls  int
+}
+
+func (f *failingAt) Publish(ctx context.Context, ev events.Event) error {
+	f.calls++
+	if f.calls == f.failAt {
+		return errors.New("broker went away")
+	}
+	return f.next.Publish(ctx, ev)
+}
+
+// A sweep marks its whole batch in one statement at the end; one that fails
+// midway must still mark exactly the events that reached the broker, so the
+// next sweep neither skips nor repeats any.
+func TestSweep_that_fails_midway_marks_exactly_what_it_published(t *testing.T) {
+	dbtest.Engines(t, pg, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		if err := outbox.Migrate(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+		up := redisSrv.Client()
+		defer func() { _ = up.Close() }()
+		pub := &failingAt{next: events.NewRedis(up, events.RedisOptions{}), failAt: 4}
+		relay := outbox.NewRelay(db, pub, slog.New(slog.DiscardHandler))
+		relay.Batch = 10
+		topic := fmt.Sprintf("outbox.test.partial.%d", time.Now().UnixNano())
+		sent := add(t, db, topic, 12)
+
+		n, err := relay.Sweep(ctx)
+		if err == nil || n != 3 {
+			t.Fatalf("sweep = %d, %v; want 3 published and the broker's error", n, err)
+		}
+		if p, _ := outbox.Pending(ctx, db); p != 9 {
+			t.Fatalf("pending = %d after 3 of 12 published, want 9", p)
+		}
+		for range 2 { // the rest: a batch of 9, then nothing
+			if _, err := relay.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if p, _ := outbox.Pending(ctx, db); p != 0 {
+			t.Fatalf("pending = %d, want 0", p)
+		}
+		msgs, err := up.XRange(ctx, events.StreamKey(topic), "-", "+").Result()
+		if err != nil || len(msgs) != len(sent) {
+			t.Fatalf("stream holds %d messages (err %v), want %d, each once", len(msgs), err, len(sent))
+		}
+		for i, m := range msgs {
+			var ev events.Event
+			raw, _ := m.Values["event"].(string)
+			if err := json.Unmarshal([]byte(raw), &ev); err != nil || ev.ID != sent[i].ID {
+				t.Fatalf("message %d is %s, want %s in order", i, ev.ID, sent[i].ID)
+			}
+		}
+	})
+}
