@@ -85,7 +85,13 @@ up() {
     touch "$STATE/restricted-caps"
   fi
   # What the rules were before dockerd adds its chains, to restore on `down`.
-  iptables-save >"$STATE/iptables.before" 2>/dev/null || true
+  # Rules that already hold Docker's chains are leftovers of an engine that
+  # did not go through `down`: the snapshot taken before it is kept.
+  local now
+  now=$(iptables-save 2>/dev/null || true)
+  if ! grep -q '^:DOCKER ' <<<"$now" || [ ! -s "$STATE/iptables.before" ]; then
+    printf '%s\n' "$now" >"$STATE/iptables.before"
+  fi
   log "starting dockerd (log: $STATE/dockerd.log)"
   nohup dockerd "${args[@]}" >"$STATE/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do
@@ -109,6 +115,12 @@ down() {
   fi
   if [ -s "$STATE/iptables.before" ]; then
     iptables-restore <"$STATE/iptables.before" || log "could not restore iptables rules from $STATE/iptables.before"
+    # A table absent from the snapshot was empty then: empty it again.
+    for table in filter nat; do
+      grep -q "^\*$table" "$STATE/iptables.before" || { iptables -t "$table" -F && iptables -t "$table" -X; } 2>/dev/null || true
+    done
+    [ "$(iptables -S FORWARD 2>/dev/null | head -1)" = "-P FORWARD DROP" ] && ! grep -q '^:FORWARD DROP' "$STATE/iptables.before" &&
+      iptables -P FORWARD ACCEPT
   fi
   ip link delete docker0 2>/dev/null || true
   rm -f "$STATE/started-by-us"
