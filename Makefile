@@ -88,6 +88,10 @@ test-e2e: setup-test-e2e manifests generate fmt vet kustomize ## Run the e2e sui
 cleanup-test-e2e: ## Delete the e2e suite's kind cluster.
 	KIND_CLUSTER=$(KIND_E2E_CLUSTER) hack/kind/cluster.sh down
 
+.PHONY: bench-gateway
+bench-gateway: ## Gateway throughput and latency against direct and nginx, and the aggregation's overhead (prints a table).
+	go run ./bench/gateway
+
 .PHONY: bench-events
 bench-events: ## Event latency (skills.assessed to career plan) and 10,000 assessments end to end with a loss check (prints a table).
 	go run ./bench/events

@@ -47,8 +47,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) backendLatency(backend string, d time.Duration) {
-	m.latency.WithLabelValues(backend).Observe(d.Seconds())
+// backendMetrics are one backend's series, looked up once when a
+// configuration is compiled rather than by label on every request.
+type backendMetrics struct {
+	latency prometheus.Observer
+	errors  prometheus.Counter
 }
 
-func (m *metrics) backendError(backend string) { m.errors.WithLabelValues(backend).Inc() }
+func (m *metrics) backend(name string) backendMetrics {
+	return backendMetrics{latency: m.latency.WithLabelValues(name), errors: m.errors.WithLabelValues(name)}
+}
+
+func (b backendMetrics) observe(d time.Duration) { b.latency.Observe(d.Seconds()) }
+
+func (b backendMetrics) failed() { b.errors.Inc() }
