@@ -48,8 +48,11 @@ make -s docker-build docker-build-services docker-build-redis \
   { tail -30 "$STATE/images.log" >&2; exit 1; }
 # kind says "loading" for an image the node does not hold yet, or holds
 # with other content under the same tag.
+# (The whole output is read first: grep -q on a pipe would stop kind mid-load.)
+loaded=$(kind load docker-image --name "$KIND_CLUSTER" "$IMG" "$SERVICES_IMG" "$REDIS_IMG" 2>&1) ||
+  { echo "$loaded" >&2; exit 1; }
 changed=false
-if kind load docker-image --name "$KIND_CLUSTER" "$IMG" "$SERVICES_IMG" "$REDIS_IMG" 2>&1 | grep -q loading; then
+if grep -q loading <<<"$loaded"; then
   changed=true
 fi
 

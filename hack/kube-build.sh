@@ -34,13 +34,13 @@ for prog in "$@"; do
     continue
   fi
   case $prog in
-    etcd) pkg=./etcd ;;
+    etcd) pkg=./etcd ;; # at the version hack/kube/go.mod pins (Kubernetes' own)
     kube-apiserver | kube-controller-manager | kube-scheduler | kube-proxy | kubelet | kubeadm | kubectl)
       pkg=k8s.io/kubernetes/cmd/$prog ;;
     *) log "unknown program $prog"; exit 2 ;;
   esac
   start=$SECONDS
-  log "building $prog v$VERSION (minutes when cold on 2 cores)"
+  log "building $prog (minutes when the Go build cache is cold)"
   CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" -o "$DIR/$prog.tmp" "$pkg"
   mv "$DIR/$prog.tmp" "$DIR/$prog"
   log "built $prog in $((SECONDS - start))s"

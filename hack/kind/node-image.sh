@@ -51,7 +51,7 @@ mkdir -p "$WORK" "$TOOLS"
 
 # --- programs ----------------------------------------------------------------
 "$ROOT/hack/kube-build.sh" "$BIN" kubelet kubeadm kubectl kube-proxy \
-  kube-apiserver kube-controller-manager kube-scheduler etcd
+  kube-apiserver kube-controller-manager kube-scheduler etcd >&2
 gobin() { # gobin <name> <module/path@version>
   [ -x "$TOOLS/$1" ] && return 0
   log "building $1 from $2"
@@ -71,7 +71,7 @@ fi
 KIND_SRC=$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
 [ -d "$KIND_SRC/images/base/files" ] || { log "kind $KIND_VERSION source not found in the module cache"; exit 1; }
 if ! have_image "$BASE_IMAGE"; then
-  "$HERE/base-rootfs.sh" "$WORK/rootfs" "$KIND_SRC/images/base/files"
+  "$HERE/base-rootfs.sh" "$WORK/rootfs" "$KIND_SRC/images/base/files" >&2
   log "importing the base image $BASE_IMAGE"
   tar -C "$WORK/rootfs" -c . | docker import - "$BASE_IMAGE-rootfs" >/dev/null
   # docker import takes no STOPSIGNAL; a one-line build adds kind's settings.
