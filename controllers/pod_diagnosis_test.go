@@ -24,11 +24,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 )
 
-func waitingPod(name, container, reason, message string) corev1.Pod {
+func waitingPod(name, reason, message string) corev1.Pod {
 	return corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Status: corev1.PodStatus{ContainerStatuses: []corev1.ContainerStatus{{
-			Name:  container,
+			Name:  "service",
 			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}},
 		}}},
 	}
@@ -41,7 +41,7 @@ func Test_diagnosePods(t *testing.T) {
 			Name: "service", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
 		}}},
 	}
-	deleting := waitingPod("a-old", "service", "CrashLoopBackOff", "back-off")
+	deleting := waitingPod("a-old", "CrashLoopBackOff", "back-off")
 	deleting.DeletionTimestamp = &metav1.Time{}
 	unschedulable := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "u"},
@@ -64,15 +64,15 @@ func Test_diagnosePods(t *testing.T) {
 	}{
 		{name: "no pods", pods: nil},
 		{name: "running pod", pods: []corev1.Pod{running}},
-		{name: "creating is a normal step", pods: []corev1.Pod{waitingPod("c", "service", "ContainerCreating", "")}},
+		{name: "creating is a normal step", pods: []corev1.Pod{waitingPod("c", "ContainerCreating", "")}},
 		{
-			name: "image pull back-off, with the kubelet's message", pods: []corev1.Pod{running, waitingPod("b", "service", "ImagePullBackOff", `Back-off pulling image "nope:v1"`)},
+			name: "image pull back-off, with the kubelet's message", pods: []corev1.Pod{running, waitingPod("b", "ImagePullBackOff", `Back-off pulling image "nope:v1"`)},
 			wantReason: "ImagePullBackOff", wantMessage: `Pod b: container service is waiting: ImagePullBackOff: Back-off pulling image "nope:v1"`,
 		},
 		{name: "a pod being deleted is not the new spec's problem", pods: []corev1.Pod{deleting, running}},
 		{
 			name:       "first stuck pod by name, whatever the list order",
-			pods:       []corev1.Pod{waitingPod("z", "service", "ErrImagePull", "z"), waitingPod("m", "service", "CrashLoopBackOff", "m")},
+			pods:       []corev1.Pod{waitingPod("z", "ErrImagePull", "z"), waitingPod("m", "CrashLoopBackOff", "m")},
 			wantReason: "CrashLoopBackOff", wantMessage: "Pod m: container service is waiting: CrashLoopBackOff: m",
 		},
 		{
@@ -100,10 +100,10 @@ func Test_diagnosePods(t *testing.T) {
 }
 
 func Test_podIssueChanged_passes_only_diagnosis_changes(t *testing.T) {
-	creating := waitingPod("p", "service", "ContainerCreating", "")
-	pulling := waitingPod("p", "service", "ErrImagePull", "not found")
-	backoff := waitingPod("p", "service", "ImagePullBackOff", "Back-off")
-	backoffAgain := waitingPod("p", "service", "ImagePullBackOff", "Back-off")
+	creating := waitingPod("p", "ContainerCreating", "")
+	pulling := waitingPod("p", "ErrImagePull", "not found")
+	backoff := waitingPod("p", "ImagePullBackOff", "Back-off")
+	backoffAgain := waitingPod("p", "ImagePullBackOff", "Back-off")
 	backoffAgain.ResourceVersion = "2"
 	for _, tc := range []struct {
 		name     string

@@ -143,7 +143,7 @@ func (k Kubectl) DumpNamespace(ctx context.Context, w io.Writer, namespace strin
 	section("describe", "-n", namespace, "describe", "microservices,gateways,deployments,pods")
 	section("events", "-n", namespace, "get", "events", "--sort-by=.lastTimestamp")
 	pods, _ := k.Run("-n", namespace, "get", "pods", "-o", "jsonpath={.items[*].metadata.name}")
-	for _, pod := range strings.Fields(pods) {
+	for pod := range strings.FieldsSeq(pods) {
 		if ctx.Err() != nil {
 			return
 		}
