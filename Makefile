@@ -88,6 +88,36 @@ test-e2e: setup-test-e2e manifests generate fmt vet kustomize ## Run the e2e sui
 cleanup-test-e2e: ## Delete the e2e suite's kind cluster.
 	KIND_CLUSTER=$(KIND_E2E_CLUSTER) hack/kind/cluster.sh down
 
+##@ KWOK (simulated nodes and pods on the real control plane)
+
+KWOK_CLUSTER_SH := hack/kwok/cluster.sh
+# BENCH_OPERATOR_ARGS passes flags to bench/operator, e.g. BENCH_OPERATOR_ARGS=-quick (N=100 only).
+BENCH_OPERATOR_ARGS ?=
+
+.PHONY: kwok-up
+kwok-up: ## Bring up the KWOK cluster (kwokctl, binary runtime; kubeconfig under ~/.cache/skillmesh/kwok) with a fake node and the CRDs.
+	$(KWOK_CLUSTER_SH) up
+
+.PHONY: kwok-down
+kwok-down: ## Delete the KWOK cluster.
+	$(KWOK_CLUSTER_SH) down
+
+.PHONY: test-kwok
+test-kwok: manifests kustomize ## Run the KWOK suite (test/kwok): the real operator on a KWOK cluster, brought up if needed and down after.
+	@was_up=; $(KWOK_CLUSTER_SH) status && was_up=1; \
+	kubeconfig=$$($(KWOK_CLUSTER_SH) up); rc=0; \
+	SKILLMESH_KWOK_KUBECONFIG=$$kubeconfig go test -tags=kwok ./test/kwok/ -count=1 -timeout 10m -v -ginkgo.v || rc=$$?; \
+	[ -n "$$was_up" ] || $(KWOK_CLUSTER_SH) down; exit $$rc
+
+.PHONY: bench-operator
+bench-operator: manifests ## Benchmark the operator at N=100 and N=1000 Microservices on the KWOK cluster (BENCH_OPERATOR_ARGS=-quick: N=100 only).
+	go build -o bin/manager ./cmd
+	go build -o bin/bench-operator ./bench/operator
+	@was_up=; $(KWOK_CLUSTER_SH) status && was_up=1; \
+	kubeconfig=$$($(KWOK_CLUSTER_SH) up); rc=0; \
+	bin/bench-operator -kubeconfig "$$kubeconfig" -manager bin/manager $(BENCH_OPERATOR_ARGS) || rc=$$?; \
+	[ -n "$$was_up" ] || $(KWOK_CLUSTER_SH) down; exit $$rc
+
 .PHONY: bench-gateway
 bench-gateway: ## Gateway throughput and latency against direct and nginx, and the aggregation's overhead (prints a table).
 	go run ./bench/gateway

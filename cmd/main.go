@@ -62,6 +62,7 @@ func main() {
 		concurrency                                      int
 		qps                                              float64
 		burst                                            int
+		avoidStaleWrites                                 bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -81,9 +82,16 @@ func main() {
 		"The DNS suffix of the cluster's Services, used in the URLs given to pods.")
 	flag.StringVar(&gatewayImage, "gateway-image", controllers.DefaultGatewayImage,
 		"The image that runs the bundled gateway for Gateways that do not set spec.image.")
-	flag.IntVar(&concurrency, "max-concurrent-reconciles", 4, "How many objects of each kind are reconciled in parallel.")
-	flag.Float64Var(&qps, "kube-api-qps", 50, "Steady queries per second to the API server.")
-	flag.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the API server.")
+	// Measured by bench/operator (docs/performance/operator.md): a reconcile
+	// mostly waits on the API server, and at 50 queries per second the
+	// client's own limiter, not the server, set the pace of a thousand
+	// Microservices. The API server's priority and fairness protects it.
+	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "How many objects of each kind are reconciled in parallel.")
+	flag.Float64Var(&qps, "kube-api-qps", 200, "Steady queries per second to the API server.")
+	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of queries to the API server.")
+	flag.BoolVar(&avoidStaleWrites, "avoid-stale-writes", true,
+		"Skip the writes a reconcile would repeat because its cache has not yet seen the operator's last write "+
+			"(false: send them, and only count them in skillmesh_child_writes_total / skillmesh_status_writes_total).")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -135,12 +143,14 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
+	writes := controllers.NewWriteTracker(avoidStaleWrites)
 	if err := (&controllers.MicroserviceReconciler{
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("skillmesh-operator"),
 		ClusterDomain:           clusterDomain,
 		MaxConcurrentReconciles: concurrency,
+		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "microservice")
 		os.Exit(1)
@@ -152,6 +162,7 @@ func main() {
 		ClusterDomain:           clusterDomain,
 		Image:                   gatewayImage,
 		MaxConcurrentReconciles: concurrency,
+		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "gateway")
 		os.Exit(1)

@@ -37,6 +37,8 @@ const (
 	applyUnchanged applyResult = ""
 	applyCreated   applyResult = "Created"
 	applyUpdated   applyResult = "Updated"
+	// applyAvoided: not sent, the cache has not yet seen our last write of it.
+	applyAvoided applyResult = "Avoided"
 )
 
 // applyIfChanged server-side applies desired unless the live object already
@@ -45,17 +47,22 @@ const (
 // lets a reconcile with nothing to do send no write at all. A field someone
 // else changed (kubectl edit, another controller) is no longer ours, so the
 // comparison fails and the forced apply takes it back.
+//
+// Right after a write the cache may not hold it yet; t (which may be nil)
+// knows, and with t.Avoid the apply waits for the watch event instead of
+// sending what the server already holds (applyAvoided: requeue the owner).
 func applyIfChanged[T client.Object, A runtime.ApplyConfiguration](
-	ctx context.Context, c client.Client, key client.ObjectKey, live T, desired A,
+	ctx context.Context, c client.Client, t *WriteTracker, key client.ObjectKey, live T, desired A,
 	extract func(T, string) (A, error),
 ) (applyResult, error) {
-	result := applyUpdated
+	result, kind, cachedRV := applyUpdated, kindOf(live), ""
 	switch err := c.Get(ctx, key, live); {
 	case apierrors.IsNotFound(err):
 		result = applyCreated
 	case err != nil:
 		return applyUnchanged, fmt.Errorf("get %T %s: %w", live, key, err)
 	default:
+		cachedRV = live.GetResourceVersion()
 		current, err := extract(live, string(fieldOwner))
 		if err != nil {
 			return applyUnchanged, fmt.Errorf("extract fields of %T %s: %w", live, key, err)
@@ -64,9 +71,21 @@ func applyIfChanged[T client.Object, A runtime.ApplyConfiguration](
 			return applyUnchanged, nil
 		}
 	}
+	last, behind := t.behind(kind, key, cachedRV)
+	if behind && t.Avoid {
+		childWrites.WithLabelValues(kind, outcomeAvoided).Inc()
+		return applyAvoided, nil
+	}
 	if err := c.Apply(ctx, desired, fieldOwner, client.ForceOwnership); err != nil {
 		return applyUnchanged, fmt.Errorf("apply %T %s: %w", live, key, err)
 	}
+	rv := appliedResourceVersion(desired)
+	t.wrote(kind, key, rv, nil)
+	if rv != "" && (rv == cachedRV || rv == last.rv) {
+		childWrites.WithLabelValues(kind, outcomeNoop).Inc()
+		return applyUnchanged, nil
+	}
+	childWrites.WithLabelValues(kind, map[applyResult]string{applyCreated: outcomeCreated, applyUpdated: outcomeUpdated}[result]).Inc()
 	return result, nil
 }
 

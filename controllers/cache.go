@@ -21,6 +21,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -29,10 +30,12 @@ import (
 )
 
 // CacheOptions keeps the manager's cache to the children the operator made:
-// without the label filter it would hold every ConfigMap, Deployment and
-// Service of the cluster in memory. Secrets are never read, so never cached.
+// without the label filter it would hold every ConfigMap, Deployment, Service
+// and Pod of the cluster in memory. Secrets are never read, so never cached.
+// Pods, the most numerous, are also trimmed to what the pod diagnosis reads.
 func CacheOptions() cache.Options {
-	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedByValue})}
+	selector := labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedByValue})
+	managed := cache.ByObject{Label: selector}
 	return cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.ConfigMap{}:                      managed,
@@ -41,6 +44,42 @@ func CacheOptions() cache.Options {
 			&appsv1.Deployment{}:                     managed,
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 			&policyv1.PodDisruptionBudget{}:          managed,
+			&corev1.Pod{}:                            {Label: selector, Transform: trimPod},
 		},
 	}
+}
+
+// trimPod keeps of a pod what diagnosePod and ownerOfPod read: name, labels,
+// deletion, conditions and container states. The spec, annotations and
+// managed fields (most of a pod's bytes) are dropped before caching.
+func trimPod(o any) (any, error) {
+	p, ok := o.(*corev1.Pod)
+	if !ok {
+		return o, nil
+	}
+	trimmed := &corev1.Pod{
+		TypeMeta: p.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion,
+			Labels: p.Labels, DeletionTimestamp: p.DeletionTimestamp, OwnerReferences: p.OwnerReferences,
+		},
+		Status: corev1.PodStatus{
+			Phase:                 p.Status.Phase,
+			Conditions:            p.Status.Conditions,
+			InitContainerStatuses: trimContainerStatuses(p.Status.InitContainerStatuses),
+			ContainerStatuses:     trimContainerStatuses(p.Status.ContainerStatuses),
+		},
+	}
+	return trimmed, nil
+}
+
+func trimContainerStatuses(in []corev1.ContainerStatus) []corev1.ContainerStatus {
+	if in == nil {
+		return nil
+	}
+	out := make([]corev1.ContainerStatus, len(in))
+	for i, cs := range in {
+		out[i] = corev1.ContainerStatus{Name: cs.Name, State: corev1.ContainerState{Waiting: cs.State.Waiting}, Ready: cs.Ready}
+	}
+	return out
 }

@@ -58,6 +58,8 @@ type GatewayReconciler struct {
 	// Image of the bundled gateway (DefaultGatewayImage when empty).
 	Image                   string
 	MaxConcurrentReconciles int
+	// Writes: as MicroserviceReconciler.Writes (the two may share one).
+	Writes *WriteTracker
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways,verbs=get;list;watch
@@ -93,33 +95,36 @@ func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	children, err := renderGateway(gatewayInput{Gateway: gw, Microservices: found, ClusterDomain: r.ClusterDomain, Image: image})
 	applyErr := err
+	var result ctrl.Result
 	if err == nil {
-		applyErr = r.applyChildren(ctx, gw, children)
+		result, applyErr = r.applyChildren(ctx, gw, children)
 	}
 	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	substituted := lastWrittenStatus(r.Writes, gw, &gw.Status)
 	status := computeGatewayStatus(gw, gatewayObservation{
 		Deployment: deployment, Backends: children.Backends, Found: exists, ApplyErr: applyErr, PodIssue: issue,
 		URL: contract.ServiceURL(gw.Name, gw.Namespace, r.ClusterDomain, gatewayPort(gw)),
 	})
+	countAvoidedStatus(gw, substituted, &gw.Status, status)
 	if err := r.writeStatus(ctx, gw, status); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
-	return ctrl.Result{}, applyErr
+	return result, applyErr
 }
 
-func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {
-	set := newChildSet(ctx, r.Client, r.Recorder, gw)
-	res, err := applyIfChanged(ctx, r.Client, set.key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) (ctrl.Result, error) {
+	set := newChildSet(ctx, r.Client, r.Recorder, gw, r.Writes)
+	res, err := applyIfChanged(ctx, r.Client, r.Writes, set.key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	set.record("ConfigMap", gatewayConfigMapName(gw.Name), res, err)
 	set.applyWorkload(gw.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
-	return set.err()
+	return set.result(), set.err()
 }
 
 func (r *GatewayReconciler) writeStatus(ctx context.Context, gw *platformv1alpha1.Gateway, status platformv1alpha1.GatewayStatus) error {
-	return patchStatus(ctx, r.Client, r.Recorder, gw, &gw.Status, status,
+	return patchStatus(ctx, r.Client, r.Recorder, r.Writes, gw, &gw.Status, status,
 		func(s *platformv1alpha1.GatewayStatus) []metav1.Condition { return s.Conditions })
 }
 

@@ -57,6 +57,9 @@ type MicroserviceReconciler struct {
 	ClusterDomain string
 	// MaxConcurrentReconciles bounds parallel reconciles; 0 means 1.
 	MaxConcurrentReconciles int
+	// Writes remembers the operator's last writes, to avoid (or only count)
+	// those a cache not yet holding them would repeat; nil tracks nothing.
+	Writes *WriteTracker
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=microservices,verbs=get;list;watch
@@ -87,15 +90,19 @@ func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	children := renderMicroservice(microserviceInput{Microservice: ms, Dependencies: found, ClusterDomain: r.ClusterDomain})
 
-	var applyErr error
+	var (
+		applyErr error
+		result   ctrl.Result
+	)
 	if !ms.Spec.Paused {
-		applyErr = r.applyChildren(ctx, ms, children)
+		result, applyErr = r.applyChildren(ctx, ms, children)
 	}
 
 	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(ms), selectorLabels(ms))
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	substituted := lastWrittenStatus(r.Writes, ms, &ms.Status)
 	status := computeMicroserviceStatus(ms, microserviceObservation{
 		Deployment:   deployment,
 		Dependencies: depStatus,
@@ -104,10 +111,11 @@ func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		URL:          microserviceURL(ms, r.ClusterDomain),
 		ConfigHash:   children.ConfigHash,
 	})
+	countAvoidedStatus(ms, substituted, &ms.Status, status)
 	if err := r.writeStatus(ctx, ms, status); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)
 	}
-	return ctrl.Result{}, applyErr
+	return result, applyErr
 }
 
 // observeDependencies looks up every spec.dependsOn entry in the cache.
@@ -140,23 +148,25 @@ func (r *MicroserviceReconciler) observeDependencies(ctx context.Context, ms *pl
 // applyChildren applies every desired child and removes optional ones the
 // spec no longer asks for. The PVC is never removed while the Microservice
 // lives: it holds data, and only the garbage collector takes it, with its owner.
-func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) error {
-	set := newChildSet(ctx, r.Client, r.Recorder, ms)
+func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) (
+	ctrl.Result, error,
+) {
+	set := newChildSet(ctx, r.Client, r.Recorder, ms, r.Writes)
 	// The ConfigMap and the volume go first so new pods never start without them.
-	res, err := applyIfChanged(ctx, r.Client, set.key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	res, err := applyIfChanged(ctx, r.Client, r.Writes, set.key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	set.record("ConfigMap", configMapName(ms.Name), res, err)
 	if ch.PVC != nil {
-		res, err = applyIfChanged(ctx, r.Client, set.key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
+		res, err = applyIfChanged(ctx, r.Client, r.Writes, set.key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
 		set.record("PersistentVolumeClaim", dataClaimName(ms.Name), res, err)
 	}
 	set.applyWorkload(ms.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
-	return set.err()
+	return set.result(), set.err()
 }
 
 // writeStatus patches status only when it changed, and tells a person, by
 // an Event, when readiness changed.
 func (r *MicroserviceReconciler) writeStatus(ctx context.Context, ms *platformv1alpha1.Microservice, status platformv1alpha1.MicroserviceStatus) error {
-	return patchStatus(ctx, r.Client, r.Recorder, ms, &ms.Status, status,
+	return patchStatus(ctx, r.Client, r.Recorder, r.Writes, ms, &ms.Status, status,
 		func(s *platformv1alpha1.MicroserviceStatus) []metav1.Condition { return s.Conditions })
 }
 
