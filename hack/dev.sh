@@ -100,9 +100,13 @@ step "port-forward of the gateway to localhost:$PORT"
 stop_port_forward
 nohup "${KCTL[@]}" -n "$NS" port-forward service/api "$PORT:8080" >"$STATE/port-forward.log" 2>&1 &
 echo $! >"$STATE/port-forward.pid"
-for _ in $(seq 1 30); do
-  curl -fsS "localhost:$PORT/health/ready" >/dev/null 2>&1 && break
-  sleep 1
+# Ready pods reach kube-proxy's rules a moment later: wait until every route
+# reaches its service.
+for route in /api/skills /api/career /api/learning; do
+  for _ in $(seq 1 60); do
+    curl -fsS "localhost:$PORT$route/health/ready" >/dev/null 2>&1 && break
+    sleep 1
+  done
 done
 
 step "a sample CV for user ada, and a career plan"

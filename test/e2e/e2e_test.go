@@ -144,13 +144,17 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		Expect(err).NotTo(HaveOccurred())
 
 		// Ready pods reach kube-proxy's rules a moment later (EndpointSlice →
-		// kube-proxy sync), so the first call may find the Service refusing: 502
-		// means the request never reached skills and is safe to repeat.
-		Eventually(func(g Gomega) {
-			code, body := gateway.do(http.MethodPost, "/api/skills/users/ada/assess", cvAda)
-			g.Expect(code).To(Equal(http.StatusCreated), body)
-		}, shortTimeout).Should(Succeed())
-		code, body := gateway.do(http.MethodPost, "/api/career/users/ada/career-plan", `{"target_role": "backend-engineer"}`)
+		// kube-proxy sync), so a Service may still refuse for a second: wait
+		// until each route reaches its service's readiness endpoint.
+		for _, route := range []string{"/api/skills", "/api/career", "/api/learning"} {
+			Eventually(func(g Gomega) {
+				code, body := gateway.do(http.MethodGet, route+contract.PathReadiness, "")
+				g.Expect(code).To(Equal(http.StatusOK), body)
+			}, shortTimeout).Should(Succeed(), route)
+		}
+		code, body := gateway.do(http.MethodPost, "/api/skills/users/ada/assess", cvAda)
+		Expect(code).To(Equal(http.StatusCreated), body)
+		code, body = gateway.do(http.MethodPost, "/api/career/users/ada/career-plan", `{"target_role": "backend-engineer"}`)
 		Expect(code).To(Equal(http.StatusOK), body)
 
 		By("learning recommends courses once career.plan.updated reached it through Redis")
