@@ -17,6 +17,8 @@ KIND_VERSION=${KIND_VERSION:-v0.33.0}
 CACHE=${SKILLMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skillmesh}
 TOOLS=$CACHE/kind/bin
 BIN=$CACHE/kube/v$KUBE_VERSION
+# The pod range of the node image's CNI config (hack/kind/node-image.sh).
+POD_SUBNET=10.244.0.0/16
 export PATH=$TOOLS:$BIN:$PATH
 log() { echo "cluster: $*" >&2; }
 
@@ -70,6 +72,13 @@ up() {
     log "creating the kind cluster $CLUSTER from $image"
     config | kind create cluster --image "$image" --config - --wait 3m
   fi
+  # The node's static ptp CNI routes each pod's /32 to its veth; a packet for a
+  # pod that is gone would follow the default route out of the node (and, on
+  # a machine whose network intercepts unknown destinations, be answered by a
+  # stranger). kube-proxy keeps sending new connections to a deleted pod for a
+  # moment, so the rest of the pod range is made unreachable: they are refused
+  # at once, as on a real cluster network, and the client dials again.
+  docker exec "$CLUSTER-control-plane" ip route replace unreachable "$POD_SUBNET"
   kubectl --context "kind-$CLUSTER" wait --for=condition=Ready node --all --timeout=180s >/dev/null
 }
 
