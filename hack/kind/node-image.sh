@@ -27,7 +27,7 @@ BIN=$CACHE/kube/v$KUBE_VERSION
 TOOLS=$CACHE/kind/bin
 WORK=$CACHE/kind/build
 # Bump RECIPE when what goes into the offline image changes, so caches rebuild.
-RECIPE=1
+RECIPE=2
 BASE_IMAGE=skillmesh/kind-base:bookworm-r$RECIPE
 NODE_IMAGE=${KIND_NODE_IMAGE:-skillmesh/kind-node:v$KUBE_VERSION-r$RECIPE}
 UPSTREAM_IMAGE=${KIND_UPSTREAM_IMAGE:-kindest/node:v$KUBE_VERSION}
@@ -94,35 +94,30 @@ log "images for kubeadm: ${WANT[*]}"
 CTX=$WORK/images
 rm -rf "$CTX" && mkdir -p "$CTX"
 image_of() { printf '%s\n' "${WANT[@]}" | grep "/$1:" | head -1; }
-build_image() { # build_image <tag> <from> <binary>... ; entrypoint is the first binary
-  local tag=$1 from=$2 dir
-  shift 2
+build_image() { # build_image <tag> <from> <binary> <path in the image>; the binary is the entrypoint
+  local tag=$1 from=$2 bin=$3 path=$4 dir
   dir=$CTX/$(echo "$tag" | tr '/:' '__')
   mkdir -p "$dir"
-  {
-    echo "FROM $from"
-    echo "ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
-    for b in "$@"; do cp "$b" "$dir/"; echo "COPY $(basename "$b") /usr/local/bin/$(basename "$b")"; done
-    echo "ENTRYPOINT [\"/usr/local/bin/$(basename "$1")\"]"
-  } >"$dir/Dockerfile"
+  cp "$bin" "$dir/"
+  cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM $from
+ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
+COPY $(basename "$bin") $path
+ENTRYPOINT ["$path"]
+DOCKERFILE
   DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$dir" >/dev/null
 }
 LOCAL_PATH_IMAGE=docker.io/skillmesh/local-path-provisioner:v0.0.30
 HELPER_IMAGE=docker.io/skillmesh/local-path-helper:bookworm
-for c in kube-apiserver kube-controller-manager kube-scheduler; do
-  build_image "$(image_of "$c")" scratch "$BIN/$c"
+# kubeadm's manifests run the control plane by name (on PATH); CoreDNS' runs
+# /coredns; containerd runs the sandbox image's entrypoint.
+for c in kube-apiserver kube-controller-manager kube-scheduler etcd; do
+  build_image "$(image_of "$c")" scratch "$BIN/$c" "/usr/local/bin/$c"
 done
-build_image "$(image_of kube-proxy)" "$BASE_IMAGE" "$BIN/kube-proxy"
-build_image "$(image_of etcd)" scratch "$BIN/etcd"
-build_image "$(image_of coredns)" scratch "$TOOLS/coredns"
-# CoreDNS' manifest runs /coredns.
-echo 'COPY coredns /coredns' >>"$CTX/$(image_of coredns | tr '/:' '__')/Dockerfile"
-sed -i 's#ENTRYPOINT .*#ENTRYPOINT ["/coredns"]#' "$CTX/$(image_of coredns | tr '/:' '__')/Dockerfile"
-DOCKER_BUILDKIT=0 docker build -q -t "$(image_of coredns)" "$CTX/$(image_of coredns | tr '/:' '__')" >/dev/null
-build_image "$(image_of pause)" scratch "$TOOLS/pause"
-sed -i 's#ENTRYPOINT .*#ENTRYPOINT ["/pause"]\nCOPY pause /pause#' "$CTX/$(image_of pause | tr '/:' '__')/Dockerfile"
-DOCKER_BUILDKIT=0 docker build -q -t "$(image_of pause)" "$CTX/$(image_of pause | tr '/:' '__')" >/dev/null
-build_image "$LOCAL_PATH_IMAGE" scratch "$TOOLS/local-path-provisioner"
+build_image "$(image_of kube-proxy)" "$BASE_IMAGE" "$BIN/kube-proxy" /usr/local/bin/kube-proxy
+build_image "$(image_of coredns)" scratch "$TOOLS/coredns" /coredns
+build_image "$(image_of pause)" scratch "$TOOLS/pause" /pause
+build_image "$LOCAL_PATH_IMAGE" scratch "$TOOLS/local-path-provisioner" /usr/local/bin/local-path-provisioner
 docker tag "$BASE_IMAGE" "$HELPER_IMAGE"
 IMAGES=("${WANT[@]}" "$LOCAL_PATH_IMAGE" "$HELPER_IMAGE")
 log "saving ${#IMAGES[@]} images"
