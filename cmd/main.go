@@ -62,7 +62,6 @@ func main() {
 		concurrency                                      int
 		qps                                              float64
 		burst                                            int
-		avoidStaleWrites                                 bool
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -89,9 +88,6 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "How many objects of each kind are reconciled in parallel.")
 	flag.Float64Var(&qps, "kube-api-qps", 200, "Steady queries per second to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of queries to the API server.")
-	flag.BoolVar(&avoidStaleWrites, "avoid-stale-writes", true,
-		"Skip the writes a reconcile would repeat because its cache has not yet seen the operator's last write "+
-			"(false: send them, and only count them in skillmesh_child_writes_total / skillmesh_status_writes_total).")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -143,14 +139,12 @@ func main() {
 	}
 
 	ctx := ctrl.SetupSignalHandler()
-	writes := controllers.NewWriteTracker(avoidStaleWrites)
 	if err := (&controllers.MicroserviceReconciler{
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("skillmesh-operator"),
 		ClusterDomain:           clusterDomain,
 		MaxConcurrentReconciles: concurrency,
-		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "microservice")
 		os.Exit(1)
@@ -162,7 +156,6 @@ func main() {
 		ClusterDomain:           clusterDomain,
 		Image:                   gatewayImage,
 		MaxConcurrentReconciles: concurrency,
-		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "gateway")
 		os.Exit(1)

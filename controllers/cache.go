@@ -31,7 +31,8 @@ import (
 
 // CacheOptions keeps the manager's cache to the children the operator made:
 // without the label filter it would hold every ConfigMap, Deployment, Service
-// and Pod of the cluster in memory. Secrets are never read, so never cached.
+// and Pod of the cluster in memory. Secret values are never read, so never
+// cached: only their metadata is.
 // Pods, the most numerous, are also trimmed to what the pod diagnosis reads.
 func CacheOptions() cache.Options {
 	selector := labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedByValue})
@@ -45,8 +46,28 @@ func CacheOptions() cache.Options {
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 			&policyv1.PodDisruptionBudget{}:          managed,
 			&corev1.Pod{}:                            {Label: selector, Transform: trimPod},
+			// Secrets are watched as metadata only (see secretMetadata), and
+			// not filtered: they are the user's, without our label. What a
+			// rollout needs is the name, uid and resourceVersion.
+			secretMetadata(): {Transform: trimMetadata},
 		},
 	}
+}
+
+// trimMetadata keeps of a metadata-only object what mapping and hashing
+// read: its identity and version. Labels, annotations and managed fields go.
+func trimMetadata(o any) (any, error) {
+	m, ok := o.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return o, nil
+	}
+	return &metav1.PartialObjectMetadata{
+		TypeMeta: m.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+			DeletionTimestamp: m.DeletionTimestamp,
+		},
+	}, nil
 }
 
 // trimPod keeps of a pod what diagnosePod and ownerOfPod read: name, labels,

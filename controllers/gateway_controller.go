@@ -18,14 +18,12 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -58,8 +56,6 @@ type GatewayReconciler struct {
 	// Image of the bundled gateway (DefaultGatewayImage when empty).
 	Image                   string
 	MaxConcurrentReconciles int
-	// Writes: as MicroserviceReconciler.Writes (the two may share one).
-	Writes *WriteTracker
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways,verbs=get;list;watch
@@ -67,9 +63,10 @@ type GatewayReconciler struct {
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/finalizers,verbs=update
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 
-// Reconcile fetches the Gateway, resolves its backends, renders and applies
-// its children, and writes status once, only if it changed.
-func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile is the Microservice's shape: get, keep a copy, and in one
+// deferred step compute status from what the pass saw and how it ended, and
+// patch it once, only if it changed.
+func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	gw := &platformv1alpha1.Gateway{}
 	if err := r.Get(ctx, req.NamespacedName, gw); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -77,68 +74,88 @@ func (r *GatewayReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if !gw.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, nil
 	}
-	found := map[string]*platformv1alpha1.Microservice{}
-	exists := map[string]bool{}
-	for _, name := range backendServices(gw) {
-		ms := &platformv1alpha1.Microservice{}
-		switch err := r.Get(ctx, client.ObjectKey{Namespace: gw.Namespace, Name: name}, ms); {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return ctrl.Result{}, fmt.Errorf("get backend %s: %w", name, err)
-		default:
-			found[name], exists[name] = ms, true
+	original := gw.DeepCopy()
+	obs := gatewayObservation{ClusterDomain: r.ClusterDomain}
+	defer func() {
+		obs.Outcome = outcomeOf(retErr)
+		next := computeGatewayStatus(original, obs)
+		if err := patchStatus(ctx, r.Client, r.Recorder, "Gateway", gw, original, &gw.Status, next, gatewayConditions); err != nil {
+			retErr = statusPatchFailed(err, retErr)
 		}
+	}()
+	return ctrl.Result{}, r.reconcile(ctx, gw, &obs)
+}
+
+// reconcile is one pass; obs collects what it saw for status.
+func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.Gateway, obs *gatewayObservation) error {
+	names := backendServices(gw)
+	backends := make(map[string]reference, len(names))
+	resolved := make([]reference, 0, len(names))
+	for _, name := range names {
+		ref, err := resolveReference(ctx, r.Client, r.ClusterDomain, gw.Namespace, name)
+		if err != nil {
+			return readFailed(fmt.Errorf("resolve backend: %w", err))
+		}
+		backends[name] = ref
+		resolved = append(resolved, ref)
+	}
+	obs.Backends = resolved
+	versions, err := secretVersions(ctx, r.Client, gw.Namespace, gatewaySecrets(gw))
+	if err != nil {
+		return readFailed(err)
 	}
 	image := r.Image
 	if image == "" {
 		image = DefaultGatewayImage
 	}
-	children, err := renderGateway(gatewayInput{Gateway: gw, Microservices: found, ClusterDomain: r.ClusterDomain, Image: image})
-	applyErr := err
-	var result ctrl.Result
-	if err == nil {
-		result, applyErr = r.applyChildren(ctx, gw, children)
-	}
-	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	substituted := lastWrittenStatus(r.Writes, gw, &gw.Status)
-	status := computeGatewayStatus(gw, gatewayObservation{
-		Deployment: deployment, Backends: children.Backends, Found: exists, ApplyErr: applyErr, PodIssue: issue,
-		URL: contract.ServiceURL(gw.Name, gw.Namespace, r.ClusterDomain, gatewayPort(gw)),
+	children, applyErr := renderGateway(gatewayInput{
+		Gateway: gw, Backends: backends, SecretVersions: versions, ClusterDomain: r.ClusterDomain, Image: image,
 	})
-	countAvoidedStatus(gw, substituted, &gw.Status, status)
-	if err := r.writeStatus(ctx, gw, status); err != nil {
-		return ctrl.Result{}, errors.Join(applyErr, err)
+	if applyErr != nil {
+		// The spec cannot be written as a routes file: no retry can help.
+		applyErr = reconcile.TerminalError(fmt.Errorf("render the routes file: %w", applyErr))
+	} else {
+		applyErr = r.applyChildren(ctx, gw, children)
 	}
-	return result, applyErr
-}
-
-func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) (ctrl.Result, error) {
-	set := newChildSet(ctx, r.Client, r.Recorder, gw, r.Writes)
-	res, err := applyIfChanged(ctx, r.Client, r.Writes, set.key(gatewayConfigMapName(gw.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
-	set.record("ConfigMap", gatewayConfigMapName(gw.Name), res, err)
-	set.applyWorkload(gw.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
-	return set.result(), set.err()
-}
-
-func (r *GatewayReconciler) writeStatus(ctx context.Context, gw *platformv1alpha1.Gateway, status platformv1alpha1.GatewayStatus) error {
-	return patchStatus(ctx, r.Client, r.Recorder, r.Writes, gw, &gw.Status, status,
-		func(s *platformv1alpha1.GatewayStatus) []metav1.Condition { return s.Conditions })
-}
-
-// SetupWithManager registers the controller: Gateways, their children, and
-// the Microservices they name (through the backendServices index).
-func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &platformv1alpha1.Gateway{}, backendIndex, func(o client.Object) []string {
-		gw, ok := o.(*platformv1alpha1.Gateway)
-		if !ok {
-			return nil
+	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
+	if err != nil {
+		if applyErr != nil {
+			return readFailed(fmt.Errorf("%w (after applying failed: %v)", err, applyErr))
 		}
-		return backendServices(gw)
+		return readFailed(err)
+	}
+	return applyErr
+}
+
+func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {
+	s := newChildren(ctx, r.Client, r.Recorder, gw)
+	applyChild(s, "ConfigMap", gatewayConfigMapName(gw.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	s.applyWorkload(gw.Name, ch.workloadChildren)
+	return s.done()
+}
+
+func gatewayConditions(s *platformv1alpha1.GatewayStatus) []metav1.Condition { return s.Conditions }
+
+// SetupWithManager registers the controller: Gateways, their children, the
+// Microservices they name (through the backendServices index) and the
+// metadata of the Secrets their pods read.
+func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &platformv1alpha1.Gateway{}, backendIndex, func(o client.Object) []string {
+		if gw, ok := o.(*platformv1alpha1.Gateway); ok {
+			return backendServices(gw)
+		}
+		return nil
 	}); err != nil {
 		return fmt.Errorf("index %s: %w", backendIndex, err)
+	}
+	if err := indexer.IndexField(ctx, &platformv1alpha1.Gateway{}, secretsIndex, func(o client.Object) []string {
+		if gw, ok := o.(*platformv1alpha1.Gateway); ok {
+			return gatewaySecrets(gw)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("index %s: %w", secretsIndex, err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&platformv1alpha1.Gateway{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -152,6 +169,8 @@ func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Watches(&platformv1alpha1.Microservice{},
 			handler.EnqueueRequestsFromMapFunc(r.gatewaysNaming),
 			builder.WithPredicates(dependencyChanged)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(usersOfSecret(r.Client, &platformv1alpha1.GatewayList{})),
+			builder.OnlyMetadata, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("gateway").
 		Complete(r)

@@ -21,12 +21,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
-	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
-	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
-	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -45,22 +41,19 @@ const (
 // gatewayInput is everything rendering a Gateway depends on.
 type gatewayInput struct {
 	Gateway *platformv1alpha1.Gateway
-	// Microservices of the Gateway's namespace that it names, by name.
-	Microservices map[string]*platformv1alpha1.Microservice
-	ClusterDomain string
+	// Backends are the Microservices the Gateway names, resolved, by name.
+	Backends map[string]reference
+	// SecretVersions are the versions of the Secrets the pods read in env.
+	SecretVersions map[string]string
+	ClusterDomain  string
 	// Image runs the bundled gateway unless spec.image says otherwise.
 	Image string
 }
 
 // gatewayChildren is the desired state of a Gateway's children.
 type gatewayChildren struct {
-	ConfigMap  *corev1ac.ConfigMapApplyConfiguration
-	Deployment *appsv1ac.DeploymentApplyConfiguration
-	Service    *corev1ac.ServiceApplyConfiguration
-	HPA        *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration
-	PDB        *policyv1ac.PodDisruptionBudgetApplyConfiguration
-	// Backends reports each Microservice named, in name order.
-	Backends []platformv1alpha1.BackendStatus
+	workloadChildren
+	ConfigMap *corev1ac.ConfigMapApplyConfiguration
 }
 
 func gatewayConfigMapName(gw string) string { return gw + "-routes" }
@@ -83,55 +76,43 @@ func backendServices(gw *platformv1alpha1.Gateway) []string {
 // renderGateway computes the Gateway's children. It is pure.
 func renderGateway(in gatewayInput) (gatewayChildren, error) {
 	gw := in.Gateway
-	cfg := gatewayConfigFor(in)
-	data, err := gatewayconfig.Marshal(cfg)
+	data, err := gatewayconfig.Marshal(gatewayConfigFor(in))
 	if err != nil {
 		return gatewayChildren{}, err
 	}
-	labels := gatewayLabels(gw)
-	owner := controllerRef("Gateway", gw.Name, gw.UID)
-	out := gatewayChildren{
+	return gatewayChildren{
+		workloadChildren: renderWorkload(gatewayWorkload(in)),
 		ConfigMap: corev1ac.ConfigMap(gatewayConfigMapName(gw.Name), gw.Namespace).
-			WithLabels(labels).WithOwnerReferences(owner).
+			WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)).
 			WithData(map[string]string{gatewayconfig.FileName: string(data)}),
-		Deployment: gatewayDeployment(in, labels, owner),
-		Service: corev1ac.Service(gw.Name, gw.Namespace).
-			WithLabels(labels).WithOwnerReferences(owner).
-			WithSpec(corev1ac.ServiceSpec().
-				WithType(gatewayServiceType(gw)).
-				WithSelector(gatewaySelector(gw)).
-				WithPorts(corev1ac.ServicePort().WithName(portName).WithProtocol(corev1.ProtocolTCP).
-					WithPort(gatewayPort(gw)).WithTargetPort(intstr.FromString(portName)))),
-	}
-	if gw.Spec.Autoscaling != nil {
-		out.HPA = autoscaler(gw.Name, gw.Namespace, labels, owner, gw.Spec.Autoscaling)
-	}
-	if gw.Spec.DisruptionBudget != nil || ptr.Deref(gw.Spec.Replicas, 1) > 1 {
-		out.PDB = disruptionBudget(gw.Name, gw.Namespace, labels, owner, gatewaySelector(gw), gw.Spec.DisruptionBudget)
-	}
-	for _, name := range backendServices(gw) {
-		ms, ok := in.Microservices[name]
-		out.Backends = append(out.Backends, platformv1alpha1.BackendStatus{
-			Service: name,
-			URL:     upstream(in, name, nil),
-			Ready:   ok && isServing(ms),
-		})
-	}
-	return out, nil
+	}, nil
 }
 
-// upstream is a Microservice's DNS URL on its own port, or on the route's
-// port when it overrides. A Microservice that does not exist yet gets the
-// default port; BackendsReady says it is missing meanwhile.
-func upstream(in gatewayInput, service string, port *int32) string {
-	p := int32(defaultPort)
-	if ms, ok := in.Microservices[service]; ok {
-		p = portOf(ms)
+// gatewayWorkload describes the gateway's Deployment, Service, autoscaler
+// and disruption budget: the same workload a Microservice runs.
+func gatewayWorkload(in gatewayInput) workload {
+	gw := in.Gateway
+	return workload{
+		Name: gw.Name, Namespace: gw.Namespace,
+		Owner:            gatewayOwner(gw),
+		Labels:           gatewayLabels(gw),
+		Selector:         gatewaySelector(gw),
+		Port:             gatewayPort(gw),
+		ServiceType:      gw.Spec.ServiceType,
+		Replicas:         ptr.Deref(gw.Spec.Replicas, 1),
+		Autoscaling:      gw.Spec.Autoscaling,
+		DisruptionBudget: gw.Spec.DisruptionBudget,
+		Template:         gatewayPodTemplate(in),
 	}
-	if port != nil {
-		p = *port
+}
+
+// backendReference is the resolved Microservice name, or one that says it
+// was not found when the input lacks it.
+func backendReference(in gatewayInput, service string) reference {
+	if ref, ok := in.Backends[service]; ok {
+		return ref
 	}
-	return contract.ServiceURL(service, in.Gateway.Namespace, in.ClusterDomain, p)
+	return referenceTo(in.Gateway.Namespace, service, in.ClusterDomain, nil)
 }
 
 // gatewayConfigFor resolves every service of the spec to its URL.
@@ -144,7 +125,7 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 			timeout = r.Timeout.Duration
 		}
 		cfg.Routes = append(cfg.Routes, gatewayconfig.Route{
-			PathPrefix: r.PathPrefix, Service: r.Service, Upstream: upstream(in, r.Service, r.Port),
+			PathPrefix: r.PathPrefix, Service: r.Service, Upstream: backendReference(in, r.Service).URLOn(r.Port),
 			StripPrefix: r.StripPrefix, Timeout: gatewayconfig.Duration{Duration: timeout},
 		})
 	}
@@ -159,11 +140,15 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 		}
 		agg := gatewayconfig.Aggregation{Path: a.Path, Timeout: gatewayconfig.Duration{Duration: timeout}, OnError: onError, Compute: a.Compute}
 		for _, b := range a.Backends {
-			agg.Backends = append(agg.Backends, gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: upstream(in, b.Service, nil), Path: b.Path})
+			agg.Backends = append(agg.Backends, gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: backendReference(in, b.Service).URL(), Path: b.Path})
 		}
 		cfg.Aggregations = append(cfg.Aggregations, agg)
 	}
 	return cfg
+}
+
+func gatewayOwner(gw *platformv1alpha1.Gateway) *metav1ac.OwnerReferenceApplyConfiguration {
+	return controllerRef("Gateway", gw.Name, gw.UID)
 }
 
 func gatewayLabels(gw *platformv1alpha1.Gateway) map[string]string {
@@ -185,55 +170,41 @@ func gatewayPort(gw *platformv1alpha1.Gateway) int32 {
 	return gw.Spec.Port
 }
 
-func gatewayServiceType(gw *platformv1alpha1.Gateway) corev1.ServiceType {
-	if gw.Spec.ServiceType == "" {
-		return corev1.ServiceTypeClusterIP
-	}
-	return gw.Spec.ServiceType
-}
-
-// gatewayDeployment runs the gateway with the rendered file mounted as a
+// gatewayPodTemplate runs the gateway with the rendered file mounted as a
 // directory (not a subPath), so Kubernetes' symlink swap of a changed
 // ConfigMap reaches the running pods and the gateway reloads in place,
-// without a rollout.
-func gatewayDeployment(in gatewayInput, labels map[string]string, owner *metav1ac.OwnerReferenceApplyConfiguration) *appsv1ac.DeploymentApplyConfiguration {
+// without a rollout. Only the Secrets its env reads roll it (their hash is
+// on the template only when there are some).
+func gatewayPodTemplate(in gatewayInput) *corev1ac.PodTemplateSpecApplyConfiguration {
 	gw := in.Gateway
 	image, args := in.Image, []string{"gateway"}
 	if gw.Spec.Image != "" {
 		image, args = gw.Spec.Image, nil
 	}
-	c := corev1ac.Container().
+	c := defaultProbes(corev1ac.Container().
 		WithName(gatewayContainer).
 		WithImage(image).
 		WithPorts(corev1ac.ContainerPort().WithName(portName).WithContainerPort(gatewayPort(gw)).WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(
 			corev1ac.EnvVar().WithName(contract.EnvPort).WithValue(itoa(gatewayPort(gw))),
-			corev1ac.EnvVar().WithName(gatewayconfig.EnvConfigPath).WithValue(gatewayConfigDir+"/"+gatewayconfig.FileName)).
-		WithLivenessProbe(probeFor(nil, livenessOf, contract.PathLiveness, probeDefaults{period: 10, timeout: 1, failures: 3})).
-		WithReadinessProbe(probeFor(nil, readinessOf, contract.PathReadiness, probeDefaults{period: 5, timeout: 1, failures: 3})).
-		WithSecurityContext(restrictedContainerSecurity()).
-		WithVolumeMounts(
-			corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath("/tmp"),
-			corev1ac.VolumeMount().WithName(gatewayConfigVolume).WithMountPath(gatewayConfigDir).WithReadOnly(true))
+			corev1ac.EnvVar().WithName(gatewayconfig.EnvConfigPath).WithValue(gatewayConfigDir+"/"+gatewayconfig.FileName)))
 	if len(args) > 0 {
 		c.WithArgs(args...)
 	}
 	if r := resourcesFor(gw.Spec.Resources); r != nil {
 		c.WithResources(r)
 	}
-	spec := appsv1ac.DeploymentSpec().
-		WithSelector(metav1ac.LabelSelector().WithMatchLabels(gatewaySelector(gw))).
-		WithTemplate(corev1ac.PodTemplateSpec().
-			WithLabels(labels).
-			WithSpec(corev1ac.PodSpec().
-				WithSecurityContext(restrictedPodSecurity()).
-				WithContainers(c).
-				WithVolumes(
-					corev1ac.Volume().WithName(tmpVolume).WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
-					corev1ac.Volume().WithName(gatewayConfigVolume).WithConfigMap(
-						corev1ac.ConfigMapVolumeSource().WithName(gatewayConfigMapName(gw.Name))))))
-	if gw.Spec.Autoscaling == nil {
-		spec.WithReplicas(ptr.Deref(gw.Spec.Replicas, 1))
+	var annotations map[string]string
+	if len(in.SecretVersions) > 0 {
+		annotations = map[string]string{contract.AnnotationConfigHash: configHash(nil, in.SecretVersions)}
 	}
-	return appsv1ac.Deployment(gw.Name, gw.Namespace).WithLabels(labels).WithOwnerReferences(owner).WithSpec(spec)
+	return podTemplateFor(podTemplate{
+		Labels:      gatewayLabels(gw),
+		Annotations: annotations,
+		Container:   c,
+		Volumes: []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName(gatewayConfigVolume).WithConfigMap(
+			corev1ac.ConfigMapVolumeSource().WithName(gatewayConfigMapName(gw.Name)))},
+		Mounts:  []*corev1ac.VolumeMountApplyConfiguration{corev1ac.VolumeMount().WithName(gatewayConfigVolume).WithMountPath(gatewayConfigDir).WithReadOnly(true)},
+		Options: gw.Spec.PodOptions,
+	})
 }

@@ -47,13 +47,23 @@ func testGateway(mods ...func(*platformv1alpha1.Gateway)) *platformv1alpha1.Gate
 	return gw
 }
 
+// backendsOf resolves every backend of gw, as the reconciler does, to the
+// Microservices found (by name); the others are missing.
+func backendsOf(gw *platformv1alpha1.Gateway, found ...*platformv1alpha1.Microservice) map[string]reference {
+	byName := map[string]*platformv1alpha1.Microservice{}
+	for _, f := range found {
+		byName[f.Name] = f
+	}
+	out := map[string]reference{}
+	for _, name := range backendServices(gw) {
+		out[name] = referenceTo(gw.Namespace, name, contract.DefaultClusterDomain, byName[name])
+	}
+	return out
+}
+
 func renderGW(t *testing.T, gw *platformv1alpha1.Gateway, found ...*platformv1alpha1.Microservice) gatewayChildren {
 	t.Helper()
-	m := map[string]*platformv1alpha1.Microservice{}
-	for _, f := range found {
-		m[f.Name] = f
-	}
-	ch, err := renderGateway(gatewayInput{Gateway: gw, Microservices: m, ClusterDomain: contract.DefaultClusterDomain, Image: "gw:v1"})
+	ch, err := renderGateway(gatewayInput{Gateway: gw, Backends: backendsOf(gw, found...), ClusterDomain: contract.DefaultClusterDomain, Image: "gw:v1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,23 +77,33 @@ func Test_gateway_backends_are_listed_once_each_with_their_readiness(t *testing.
 	// Ready as its spec says, but scaled to zero: it serves nobody.
 	scaledToZero := testutil.NewMicroservice("careers", "career", testutil.WithReplicas(0))
 	scaledToZero.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue}}
-	ch := renderGW(t, testGateway(), ready, scaledToZero)
+	gw := testGateway()
+	backends := backendsOf(gw, ready, scaledToZero)
+	resolved := make([]reference, 0, len(backends))
+	for _, name := range backendServices(gw) {
+		resolved = append(resolved, backends[name])
+	}
+	st := computeGatewayStatus(gw, gatewayObservation{Backends: resolved, ClusterDomain: contract.DefaultClusterDomain})
 	want := []platformv1alpha1.BackendStatus{
 		{Service: "career", URL: "http://career.careers.svc.cluster.local:8080", Ready: false},
 		{Service: "learning", URL: "http://learning.careers.svc.cluster.local:8080", Ready: false},
 		{Service: "skills", URL: "http://skills.careers.svc.cluster.local:9090", Ready: true},
 	}
-	if len(ch.Backends) != len(want) {
-		t.Fatalf("backends = %+v", ch.Backends)
+	if len(st.Backends) != len(want) {
+		t.Fatalf("backends = %+v", st.Backends)
 	}
 	for i := range want {
-		if ch.Backends[i] != want[i] {
-			t.Errorf("backend %d = %+v, want %+v", i, ch.Backends[i], want[i])
+		if st.Backends[i] != want[i] {
+			t.Errorf("backend %d = %+v, want %+v", i, st.Backends[i], want[i])
 		}
 	}
-	cm := as[corev1.ConfigMap](t, ch.ConfigMap)
-	if _, err := gatewayconfig.Parse([]byte(cm.Data[gatewayconfig.FileName])); err != nil {
-		t.Errorf("the rendered file does not parse: %v", err)
+	cm := as[corev1.ConfigMap](t, renderGW(t, gw, ready, scaledToZero).ConfigMap)
+	cfg, err := gatewayconfig.Parse([]byte(cm.Data[gatewayconfig.FileName]))
+	if err != nil {
+		t.Fatalf("the rendered file does not parse: %v", err)
+	}
+	if got := cfg.Routes[0].Upstream; got != "http://skills.careers.svc.cluster.local:9090" {
+		t.Errorf("route upstream = %q: the file and status must resolve a backend alike", got)
 	}
 }
 

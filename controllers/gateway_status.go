@@ -19,70 +19,56 @@ package controllers
 import (
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
+	"github.com/skillmesh/skillmesh/internal/contract"
 )
 
-// gatewayObservation is what a Gateway reconcile saw.
+// gatewayObservation is what a Gateway pass saw and how it ended.
 type gatewayObservation struct {
-	Deployment *appsv1.Deployment
-	Backends   []platformv1alpha1.BackendStatus
-	// Found names the backends that exist.
-	Found    map[string]bool
-	ApplyErr error
-	// PodIssue is why the gateway's pods cannot run, if one is stuck.
-	PodIssue *podIssue
-	URL      string
+	Workload workloadObservation
+	// Backends are the Microservices the Gateway names, resolved, in name
+	// order; nil when the pass ended before it resolved them.
+	Backends      []reference
+	Outcome       outcome
+	ClusterDomain string
 }
 
-// computeGatewayStatus derives the Gateway's status from an observation; the
-// Deployment conditions mean what they mean for a Microservice.
+// computeGatewayStatus derives the Gateway's status from an observation; its
+// conditions mean what they mean for a Microservice.
 func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) platformv1alpha1.GatewayStatus {
 	st := *gw.Status.DeepCopy()
-	st.URL = obs.URL
-	st.Backends = obs.Backends
-	st.Replicas, st.ReadyReplicas = 0, 0
-	desired := ptr.Deref(gw.Spec.Replicas, 1)
-	if d := obs.Deployment; d != nil {
-		st.Replicas, st.ReadyReplicas = d.Status.Replicas, d.Status.ReadyReplicas
-		if gw.Spec.Autoscaling != nil && d.Spec.Replicas != nil {
-			desired = *d.Spec.Replicas
-		}
+	st.URL = contract.ServiceURL(gw.Name, gw.Namespace, obs.ClusterDomain, gatewayPort(gw))
+	resolved := obs.Backends != nil || len(backendServices(gw)) == 0
+	if resolved {
+		st.Backends = backendStatuses(obs.Backends)
 	}
+	var desired int32
+	st.Replicas, st.ReadyReplicas, desired = replicaCounts(obs.Workload.Deployment, ptr.Deref(gw.Spec.Replicas, 1), gw.Spec.Autoscaling != nil)
 	st.Ready = fmt.Sprintf("%d/%d", st.ReadyReplicas, desired)
-	set := func(c metav1.Condition) {
-		c.ObservedGeneration = gw.Generation
-		meta.SetStatusCondition(&st.Conditions, c)
+	refs := referencesCondition(obs.Backends, gw.Namespace, backendVocabulary)
+	if !resolved {
+		refs = unknownReferences(backendVocabulary)
 	}
-	available := availableCondition(obs.Deployment)
-	degraded := degradedCondition(obs.Deployment, obs.ApplyErr, obs.PodIssue)
-	backends := backendsCondition(obs.Backends, obs.Found)
-	set(available)
-	set(progressingCondition(obs.Deployment, desired))
-	set(degraded)
-	set(backends)
-	set(readyCondition(available, degraded, backends, obs.ApplyErr, st.Ready))
-	if obs.ApplyErr == nil {
+	setConditions(&st.Conditions, statusInput{
+		Generation: gw.Generation,
+		Workload:   obs.Workload,
+		Desired:    desired,
+		References: refs,
+		Outcome:    obs.Outcome,
+		Ready:      st.Ready,
+	})
+	if obs.Outcome.complete() {
 		st.ObservedGeneration = gw.Generation
 	}
 	return st
 }
 
-// backendsCondition is True when every Microservice the Gateway names
-// exists and is Ready; otherwise it names those that are not.
-func backendsCondition(backends []platformv1alpha1.BackendStatus, found map[string]bool) metav1.Condition {
-	refs := make([]reference, 0, len(backends))
-	for _, b := range backends {
-		refs = append(refs, reference{name: b.Service, found: found[b.Service], ready: b.Ready})
+func backendStatuses(refs []reference) []platformv1alpha1.BackendStatus {
+	out := make([]platformv1alpha1.BackendStatus, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, platformv1alpha1.BackendStatus{Service: r.Name, URL: r.URL(), Ready: r.Serving})
 	}
-	return referencesCondition(refs, referenceVocabulary{
-		condType: platformv1alpha1.ConditionBackendsReady, noun: "backends",
-		none: platformv1alpha1.ReasonNoBackends, noneMessage: "The Gateway names no Microservice",
-		allReady: platformv1alpha1.ReasonBackendsReady,
-		notFound: platformv1alpha1.ReasonBackendNotFound, notReady: platformv1alpha1.ReasonBackendNotReady,
-	})
+	return out
 }

@@ -18,14 +18,12 @@ package controllers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -43,9 +41,10 @@ import (
 	"github.com/skillmesh/skillmesh/internal/contract"
 )
 
-// dependsOnIndex indexes Microservices by the names in spec.dependsOn, so a
-// change to one Microservice finds its dependents without a full list.
-const dependsOnIndex = "spec.dependsOn.name"
+// dependsOnIndex indexes Microservices by the namespace/name of each entry
+// of spec.dependsOn, so a change to one Microservice finds its dependents,
+// in any namespace, without a full list.
+const dependsOnIndex = "spec.dependsOn"
 
 // MicroserviceReconciler keeps a Microservice's children as its spec says and
 // reports what it observes.
@@ -57,9 +56,6 @@ type MicroserviceReconciler struct {
 	ClusterDomain string
 	// MaxConcurrentReconciles bounds parallel reconciles; 0 means 1.
 	MaxConcurrentReconciles int
-	// Writes remembers the operator's last writes, to avoid (or only count)
-	// those a cache not yet holding them would repeat; nil tracks nothing.
-	Writes *WriteTracker
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=microservices,verbs=get;list;watch
@@ -71,10 +67,15 @@ type MicroserviceReconciler struct {
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
+// Secrets are only ever read as metadata (PartialObjectMetadata): RBAC cannot
+// grant less than get/list/watch, but no Secret value is requested.
+// +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch
 
-// Reconcile fetches the Microservice, renders its children, applies those
-// that differ from what runs, and writes status once, only if it changed.
-func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+// Reconcile gets the Microservice, keeps a copy, and in one deferred step
+// computes status from what the pass observed and how it ended and patches
+// it once, only if it changed. The pass itself resolves the dependencies and
+// Secret versions, renders the children and applies those that differ.
+func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	ms := &platformv1alpha1.Microservice{}
 	if err := r.Get(ctx, req.NamespacedName, ms); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -83,99 +84,96 @@ func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		// Owner references hand the children to the garbage collector.
 		return ctrl.Result{}, nil
 	}
-
-	found, depStatus, err := r.observeDependencies(ctx, ms)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	children := renderMicroservice(microserviceInput{Microservice: ms, Dependencies: found, ClusterDomain: r.ClusterDomain})
-
-	var (
-		applyErr error
-		result   ctrl.Result
-	)
-	if !ms.Spec.Paused {
-		result, applyErr = r.applyChildren(ctx, ms, children)
-	}
-
-	deployment, issue, err := observeWorkload(ctx, r, client.ObjectKeyFromObject(ms), selectorLabels(ms))
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	substituted := lastWrittenStatus(r.Writes, ms, &ms.Status)
-	status := computeMicroserviceStatus(ms, microserviceObservation{
-		Deployment:   deployment,
-		Dependencies: depStatus,
-		ApplyErr:     applyErr,
-		PodIssue:     issue,
-		URL:          microserviceURL(ms, r.ClusterDomain),
-		ConfigHash:   children.ConfigHash,
-	})
-	countAvoidedStatus(ms, substituted, &ms.Status, status)
-	if err := r.writeStatus(ctx, ms, status); err != nil {
-		return ctrl.Result{}, errors.Join(applyErr, err)
-	}
-	return result, applyErr
+	original := ms.DeepCopy()
+	obs := microserviceObservation{ClusterDomain: r.ClusterDomain}
+	defer func() {
+		obs.Outcome = outcomeOf(retErr)
+		next := computeMicroserviceStatus(original, obs)
+		if err := patchStatus(ctx, r.Client, r.Recorder, "Microservice", ms, original, &ms.Status, next, microserviceConditions); err != nil {
+			retErr = statusPatchFailed(err, retErr)
+		}
+	}()
+	return ctrl.Result{}, r.reconcile(ctx, ms, &obs)
 }
 
-// observeDependencies looks up every spec.dependsOn entry in the cache.
-func (r *MicroserviceReconciler) observeDependencies(ctx context.Context, ms *platformv1alpha1.Microservice) (
-	map[string]*platformv1alpha1.Microservice, []platformv1alpha1.DependencyStatus, error,
-) {
-	found := make(map[string]*platformv1alpha1.Microservice, len(ms.Spec.DependsOn))
-	status := make([]platformv1alpha1.DependencyStatus, 0, len(ms.Spec.DependsOn))
-	for _, d := range ms.Spec.DependsOn {
-		dep := &platformv1alpha1.Microservice{}
-		err := r.Get(ctx, client.ObjectKey{Namespace: ms.Namespace, Name: d.Name}, dep)
-		switch {
-		case apierrors.IsNotFound(err):
-			status = append(status, platformv1alpha1.DependencyStatus{Name: d.Name})
-			continue
-		case err != nil:
-			return nil, nil, fmt.Errorf("get dependency %s: %w", d.Name, err)
-		}
-		found[d.Name] = dep
-		status = append(status, platformv1alpha1.DependencyStatus{
-			Name:  d.Name,
-			URL:   microserviceURL(dep, r.ClusterDomain),
-			Found: true,
-			Ready: isServing(dep),
-		})
+// reconcile is one pass; obs collects what it saw for status.
+func (r *MicroserviceReconciler) reconcile(ctx context.Context, ms *platformv1alpha1.Microservice, obs *microserviceObservation) error {
+	deps, err := r.resolveDependencies(ctx, ms)
+	if err != nil {
+		return readFailed(err)
 	}
-	return found, status, nil
+	obs.Dependencies = deps
+	versions, err := secretVersions(ctx, r.Client, ms.Namespace, microserviceSecrets(ms))
+	if err != nil {
+		return readFailed(err)
+	}
+	children := renderMicroservice(microserviceInput{
+		Microservice: ms, Dependencies: deps, SecretVersions: versions, ClusterDomain: r.ClusterDomain,
+	})
+	obs.ConfigHash = children.ConfigHash
+
+	var applyErr error
+	if !ms.Spec.Paused {
+		applyErr = r.applyChildren(ctx, ms, children)
+	}
+	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(ms), selectorLabels(ms))
+	if err != nil {
+		if applyErr != nil {
+			// Not wrapped: a refusal must not make the failed read terminal.
+			return readFailed(fmt.Errorf("%w (after applying failed: %v)", err, applyErr))
+		}
+		return readFailed(err)
+	}
+	return applyErr
+}
+
+// resolveDependencies resolves every spec.dependsOn entry, in order.
+func (r *MicroserviceReconciler) resolveDependencies(ctx context.Context, ms *platformv1alpha1.Microservice) ([]reference, error) {
+	refs := make([]reference, 0, len(ms.Spec.DependsOn))
+	for _, d := range ms.Spec.DependsOn {
+		ref, err := resolveReference(ctx, r.Client, r.ClusterDomain, dependencyNamespace(ms, d), d.Name)
+		if err != nil {
+			return nil, fmt.Errorf("resolve dependency: %w", err)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
 }
 
 // applyChildren applies every desired child and removes optional ones the
-// spec no longer asks for. The PVC is never removed while the Microservice
-// lives: it holds data, and only the garbage collector takes it, with its owner.
-func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) (
-	ctrl.Result, error,
-) {
-	set := newChildSet(ctx, r.Client, r.Recorder, ms, r.Writes)
-	// The ConfigMap and the volume go first so new pods never start without them.
-	res, err := applyIfChanged(ctx, r.Client, r.Writes, set.key(configMapName(ms.Name)), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
-	set.record("ConfigMap", configMapName(ms.Name), res, err)
+// spec no longer asks for. The ConfigMap and the volume go first so new pods
+// never start without them. The claim is never removed while the
+// Microservice lives: it holds data.
+func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) error {
+	s := newChildren(ctx, r.Client, r.Recorder, ms)
+	applyChild(s, "ConfigMap", configMapName(ms.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	if ch.PVC != nil {
-		res, err = applyIfChanged(ctx, r.Client, r.Writes, set.key(dataClaimName(ms.Name)), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
-		set.record("PersistentVolumeClaim", dataClaimName(ms.Name), res, err)
+		applyChild(s, "PersistentVolumeClaim", dataClaimName(ms.Name), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
 	}
-	set.applyWorkload(ms.Name, ch.Deployment, ch.Service, ch.HPA, ch.PDB)
-	return set.result(), set.err()
+	s.applyWorkload(ms.Name, ch.workloadChildren)
+	return s.done()
 }
 
-// writeStatus patches status only when it changed, and tells a person, by
-// an Event, when readiness changed.
-func (r *MicroserviceReconciler) writeStatus(ctx context.Context, ms *platformv1alpha1.Microservice, status platformv1alpha1.MicroserviceStatus) error {
-	return patchStatus(ctx, r.Client, r.Recorder, r.Writes, ms, &ms.Status, status,
-		func(s *platformv1alpha1.MicroserviceStatus) []metav1.Condition { return s.Conditions })
+func microserviceConditions(s *platformv1alpha1.MicroserviceStatus) []metav1.Condition {
+	return s.Conditions
 }
 
 // SetupWithManager registers the controller: it watches Microservices, every
-// child it owns (so edits and deletions are undone), and the Microservices
-// others depend on (so readiness flows along spec.dependsOn).
+// child it owns (so edits and deletions are undone), the Microservices others
+// depend on (so readiness flows along spec.dependsOn, across namespaces), and
+// the metadata of the Secrets the pods read (so a rotated Secret rolls them).
 func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &platformv1alpha1.Microservice{}, dependsOnIndex, dependsOnNames); err != nil {
+	indexer := mgr.GetFieldIndexer()
+	if err := indexer.IndexField(ctx, &platformv1alpha1.Microservice{}, dependsOnIndex, dependsOnKeys); err != nil {
 		return fmt.Errorf("index %s: %w", dependsOnIndex, err)
+	}
+	if err := indexer.IndexField(ctx, &platformv1alpha1.Microservice{}, secretsIndex, func(o client.Object) []string {
+		if ms, ok := o.(*platformv1alpha1.Microservice); ok {
+			return microserviceSecrets(ms)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("index %s: %w", secretsIndex, err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		// Our own status writes bump no generation, so they do not wake us.
@@ -193,27 +191,31 @@ func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Watches(&platformv1alpha1.Microservice{},
 			handler.EnqueueRequestsFromMapFunc(r.dependentsOf),
 			builder.WithPredicates(dependencyChanged)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(usersOfSecret(r.Client, &platformv1alpha1.MicroserviceList{})),
+			builder.OnlyMetadata, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
 		Named("microservice").
 		Complete(r)
 }
 
-func dependsOnNames(o client.Object) []string {
+// dependsOnKeys are the index keys of a Microservice: namespace/name of each
+// dependency.
+func dependsOnKeys(o client.Object) []string {
 	ms, ok := o.(*platformv1alpha1.Microservice)
 	if !ok {
 		return nil
 	}
-	names := make([]string, 0, len(ms.Spec.DependsOn))
+	keys := make([]string, 0, len(ms.Spec.DependsOn))
 	for _, d := range ms.Spec.DependsOn {
-		names = append(names, d.Name)
+		keys = append(keys, dependencyNamespace(ms, d)+"/"+d.Name)
 	}
-	return names
+	return keys
 }
 
-// dependentsOf maps a Microservice to those in its namespace that depend on it.
+// dependentsOf maps a Microservice to those, in any namespace, that depend on it.
 func (r *MicroserviceReconciler) dependentsOf(ctx context.Context, o client.Object) []reconcile.Request {
 	var list platformv1alpha1.MicroserviceList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{dependsOnIndex: o.GetName()}); err != nil {
+	if err := r.List(ctx, &list, client.MatchingFields{dependsOnIndex: o.GetNamespace() + "/" + o.GetName()}); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "List dependents", "Microservice", client.ObjectKeyFromObject(o))
 		return nil
 	}

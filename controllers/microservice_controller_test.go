@@ -183,7 +183,7 @@ var _ = Describe("Microservice controller", func() {
 			return ms.Status
 		}, timeout, interval).Should(And(
 			HaveField("URL", fmt.Sprintf("http://skills.%s.svc.cluster.local:9090", ns)),
-			HaveField("Conditions", HaveLen(6)),
+			HaveField("Conditions", HaveLen(8)),
 			HaveField("ObservedGeneration", owner.Generation)))
 		Expect(conditionOf(ns, "skills", "Available")()).To(haveCondition(metav1.ConditionUnknown, "Reconciling"))
 		Expect(conditionOf(ns, "skills", "Ready")()).To(haveCondition(metav1.ConditionFalse, "DependencyNotFound"))
@@ -262,7 +262,7 @@ var _ = Describe("Microservice controller", func() {
 		Expect(k8sClient.Get(ctx, key(ns, "gateway-api"), ms)).To(Succeed())
 		Expect(ms.Status.Ready).To(Equal("1/1"))
 		Expect(ms.Status.Dependencies).To(ConsistOf(platformv1alpha1.DependencyStatus{
-			Name: "skills", URL: fmt.Sprintf("http://skills.%s.svc.cluster.local:9191", ns), Found: true, Ready: true}))
+			Name: "skills", Namespace: ns, URL: fmt.Sprintf("http://skills.%s.svc.cluster.local:9191", ns), Found: true, Ready: true}))
 
 		By("telling a person through Events")
 		Eventually(func() []string {
@@ -345,7 +345,9 @@ var _ = Describe("Microservice controller", func() {
 		owner := createMicroservice(testutil.NewMicroservice(ns, "skills", testutil.WithSQLite("2Gi")))
 		pvc := &corev1.PersistentVolumeClaim{}
 		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "skills-data"), pvc) }, timeout, interval).Should(Succeed())
-		Expect(pvc).To(isControlledBy(owner))
+		// whenDeleted defaults to Retain: the claim outlives its Microservice.
+		Expect(pvc.OwnerReferences).To(BeEmpty())
+		Expect(pvc.Labels).To(HaveKeyWithValue(contract.LabelMicroservice, owner.Name))
 		Expect(pvc.Spec.Resources.Requests.Storage().String()).To(Equal("2Gi"))
 		d := deploymentOf(ns, "skills")
 		Expect(d.Spec.Strategy.Type).To(Equal(appsv1.RecreateDeploymentStrategyType))

@@ -29,10 +29,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
-	autoscalingv2ac "k8s.io/client-go/applyconfigurations/autoscaling/v2"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
-	policyv1ac "k8s.io/client-go/applyconfigurations/policy/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -41,10 +39,7 @@ import (
 
 const (
 	containerName  = "app"
-	portName       = "http"
-	tmpVolume      = "tmp"
 	dataVolume     = "data"
-	defaultPort    = 8080
 	defaultStorage = "1Gi"
 	// podFSGroup owns the sqlite volume, so a non-root container can write it
 	// whatever user the image runs as.
@@ -54,8 +49,11 @@ const (
 // microserviceInput is everything rendering depends on, gathered before it.
 type microserviceInput struct {
 	Microservice *platformv1alpha1.Microservice
-	// Dependencies holds the Microservices of spec.dependsOn that exist, by name.
-	Dependencies map[string]*platformv1alpha1.Microservice
+	// Dependencies are the entries of spec.dependsOn, resolved, in order.
+	Dependencies []reference
+	// SecretVersions are the versions of the Secrets the pods read (by
+	// name), from secretVersions: a change rolls the pods.
+	SecretVersions map[string]string
 	// ClusterDomain is the DNS suffix of the cluster's Services.
 	ClusterDomain string
 }
@@ -63,12 +61,9 @@ type microserviceInput struct {
 // microserviceChildren is the desired state of every object a Microservice
 // owns. Optional children are nil when the spec does not ask for them.
 type microserviceChildren struct {
+	workloadChildren
 	ConfigMap  *corev1ac.ConfigMapApplyConfiguration
-	Deployment *appsv1ac.DeploymentApplyConfiguration
-	Service    *corev1ac.ServiceApplyConfiguration
 	PVC        *corev1ac.PersistentVolumeClaimApplyConfiguration
-	HPA        *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration
-	PDB        *policyv1ac.PodDisruptionBudgetApplyConfiguration
 	ConfigHash string
 }
 
@@ -80,23 +75,34 @@ func dataClaimName(ms string) string { return ms + "-data" }
 func renderMicroservice(in microserviceInput) microserviceChildren {
 	ms := in.Microservice
 	data := renderedConfig(ms.Spec)
-	hash := configHash(data)
+	hash := configHash(data, in.SecretVersions)
 	out := microserviceChildren{
-		ConfigMap:  configMapFor(ms, data),
-		Deployment: deploymentFor(in, hash),
-		Service:    serviceFor(ms),
-		ConfigHash: hash,
+		workloadChildren: renderWorkload(microserviceWorkload(in, hash)),
+		ConfigMap:        configMapFor(ms, data),
+		ConfigHash:       hash,
 	}
 	if isSQLite(ms.Spec.Database) {
 		out.PVC = dataClaimFor(ms)
 	}
-	if ms.Spec.Autoscaling != nil {
-		out.HPA = autoscalerFor(ms)
-	}
-	if wantsDisruptionBudget(ms.Spec) {
-		out.PDB = disruptionBudgetFor(ms)
-	}
 	return out
+}
+
+// microserviceWorkload describes the Microservice's Deployment, Service,
+// autoscaler and disruption budget.
+func microserviceWorkload(in microserviceInput, hash string) workload {
+	ms := in.Microservice
+	return workload{
+		Name: ms.Name, Namespace: ms.Namespace,
+		Owner:            ownerReference(ms),
+		Labels:           commonLabels(ms),
+		Selector:         selectorLabels(ms),
+		Port:             portOf(ms),
+		Replicas:         desiredReplicas(ms.Spec),
+		Autoscaling:      ms.Spec.Autoscaling,
+		DisruptionBudget: ms.Spec.DisruptionBudget,
+		Strategy:         strategyFor(ms.Spec),
+		Template:         microservicePodTemplate(in, hash),
+	}
 }
 
 func isSQLite(db *platformv1alpha1.Database) bool {
@@ -107,9 +113,9 @@ func isPostgres(db *platformv1alpha1.Database) bool {
 	return db != nil && db.Engine == platformv1alpha1.DatabasePostgres
 }
 
-// microserviceURL is where the Microservice answers inside the cluster.
-func microserviceURL(ms *platformv1alpha1.Microservice, clusterDomain string) string {
-	return contract.ServiceURL(ms.Name, ms.Namespace, clusterDomain, portOf(ms))
+// retainsData reports whether the sqlite claim outlives the Microservice.
+func retainsData(db *platformv1alpha1.Database) bool {
+	return db.WhenDeleted != platformv1alpha1.DeletionDelete
 }
 
 func portOf(ms *platformv1alpha1.Microservice) int32 {
@@ -121,10 +127,7 @@ func portOf(ms *platformv1alpha1.Microservice) int32 {
 
 // desiredReplicas is spec.replicas with the API default applied.
 func desiredReplicas(spec platformv1alpha1.MicroserviceSpec) int32 {
-	if spec.Replicas == nil {
-		return 1
-	}
-	return *spec.Replicas
+	return ptr.Deref(spec.Replicas, 1)
 }
 
 func selectorLabels(ms *platformv1alpha1.Microservice) map[string]string {
@@ -155,23 +158,6 @@ func controllerRef(kind, name string, uid types.UID) *metav1ac.OwnerReferenceApp
 		WithBlockOwnerDeletion(true)
 }
 
-// restrictedPodSecurity meets the restricted Pod Security profile.
-func restrictedPodSecurity() *corev1ac.PodSecurityContextApplyConfiguration {
-	return corev1ac.PodSecurityContext().
-		WithRunAsNonRoot(true).
-		WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))
-}
-
-// restrictedContainerSecurity: non-root, no privilege escalation, no
-// capabilities, read-only root filesystem.
-func restrictedContainerSecurity() *corev1ac.SecurityContextApplyConfiguration {
-	return corev1ac.SecurityContext().
-		WithRunAsNonRoot(true).
-		WithAllowPrivilegeEscalation(false).
-		WithReadOnlyRootFilesystem(true).
-		WithCapabilities(corev1ac.Capabilities().WithDrop(corev1.Capability("ALL")))
-}
-
 // renderedConfig is spec.config with envPrefix put before every key.
 func renderedConfig(spec platformv1alpha1.MicroserviceSpec) map[string]string {
 	data := make(map[string]string, len(spec.Config))
@@ -181,23 +167,33 @@ func renderedConfig(spec platformv1alpha1.MicroserviceSpec) map[string]string {
 	return data
 }
 
-// configHash is a short, stable digest of the rendered configuration. It goes
-// on the pod template, so editing spec.config rolls the pods while a change
-// of replicas (which is not configuration) does not.
-func configHash(data map[string]string) string {
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+// configHash is a short, stable digest of what the pods read at start and
+// only at start: the rendered configuration and the versions of the Secrets
+// in their environment. It goes on the pod template, so editing spec.config
+// or rotating a Secret rolls the pods, while a change of replicas (which is
+// not configuration) does not. Without Secrets the digest is the one earlier
+// releases computed, so upgrading the operator rolls nothing.
+func configHash(data, secrets map[string]string) string {
 	h := sha256.New()
-	for _, k := range keys {
-		// Length-prefixing keeps {"a":"bc"} and {"ab":"c"} apart.
-		h.Write([]byte{byte(len(k) >> 8), byte(len(k))})
-		h.Write([]byte(k))
-		h.Write([]byte{0})
-		h.Write([]byte(data[k]))
-		h.Write([]byte{0})
+	writeSorted := func(m map[string]string) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			// Length-prefixing keeps {"a":"bc"} and {"ab":"c"} apart.
+			h.Write([]byte{byte(len(k) >> 8), byte(len(k))})
+			h.Write([]byte(k))
+			h.Write([]byte{0})
+			h.Write([]byte(m[k]))
+			h.Write([]byte{0})
+		}
+	}
+	writeSorted(data)
+	if len(secrets) > 0 {
+		h.Write([]byte("\x00secrets\x00"))
+		writeSorted(secrets)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
@@ -210,23 +206,6 @@ func configMapFor(ms *platformv1alpha1.Microservice, data map[string]string) *co
 		cm.WithData(data)
 	}
 	return cm
-}
-
-func deploymentFor(in microserviceInput, hash string) *appsv1ac.DeploymentApplyConfiguration {
-	ms := in.Microservice
-	spec := appsv1ac.DeploymentSpec().
-		WithSelector(metav1ac.LabelSelector().WithMatchLabels(selectorLabels(ms))).
-		WithStrategy(strategyFor(ms.Spec)).
-		WithTemplate(podTemplateFor(in, hash))
-	// With an autoscaler the HPA owns the replica count; setting it here too
-	// would make the two fight on every reconcile.
-	if ms.Spec.Autoscaling == nil {
-		spec.WithReplicas(desiredReplicas(ms.Spec))
-	}
-	return appsv1ac.Deployment(ms.Name, ms.Namespace).
-		WithLabels(commonLabels(ms)).
-		WithOwnerReferences(ownerReference(ms)).
-		WithSpec(spec)
 }
 
 // strategyFor is Recreate for sqlite (one writer: the old pod must let go of
@@ -244,47 +223,37 @@ func strategyFor(spec platformv1alpha1.MicroserviceSpec) *appsv1ac.DeploymentStr
 			WithMaxSurge(intstr.FromString("25%")))
 }
 
-func podTemplateFor(in microserviceInput, hash string) *corev1ac.PodTemplateSpecApplyConfiguration {
+func microservicePodTemplate(in microserviceInput, hash string) *corev1ac.PodTemplateSpecApplyConfiguration {
 	ms := in.Microservice
-	podSecurity := restrictedPodSecurity()
-	volumes := []*corev1ac.VolumeApplyConfiguration{
-		corev1ac.Volume().WithName(tmpVolume).WithEmptyDir(corev1ac.EmptyDirVolumeSource()),
+	p := podTemplate{
+		Labels:      commonLabels(ms),
+		Annotations: map[string]string{contract.AnnotationConfigHash: hash},
+		Container:   containerFor(in),
+		Options:     ms.Spec.PodOptions,
 	}
 	if isSQLite(ms.Spec.Database) {
-		podSecurity.WithFSGroup(podFSGroup)
-		volumes = append(volumes, corev1ac.Volume().WithName(dataVolume).
+		p.FSGroup = ptr.To[int64](podFSGroup)
+		p.Volumes = append(p.Volumes, corev1ac.Volume().WithName(dataVolume).
 			WithPersistentVolumeClaim(corev1ac.PersistentVolumeClaimVolumeSource().WithClaimName(dataClaimName(ms.Name))))
+		p.Mounts = append(p.Mounts, corev1ac.VolumeMount().WithName(dataVolume).WithMountPath(contract.DataDir))
 	}
-	return corev1ac.PodTemplateSpec().
-		WithLabels(commonLabels(ms)).
-		WithAnnotations(map[string]string{contract.AnnotationConfigHash: hash}).
-		WithSpec(corev1ac.PodSpec().
-			WithSecurityContext(podSecurity).
-			WithContainers(containerFor(in)).
-			WithVolumes(volumes...))
+	return podTemplateFor(p)
 }
 
 func containerFor(in microserviceInput) *corev1ac.ContainerApplyConfiguration {
 	ms := in.Microservice
-	port := portOf(ms)
+	probes := ptr.Deref(ms.Spec.Probes, platformv1alpha1.Probes{})
 	c := corev1ac.Container().
 		WithName(containerName).
 		WithImage(ms.Spec.Image).
-		WithPorts(corev1ac.ContainerPort().WithName(portName).WithContainerPort(port).WithProtocol(corev1.ProtocolTCP)).
+		WithPorts(corev1ac.ContainerPort().WithName(portName).WithContainerPort(portOf(ms)).WithProtocol(corev1.ProtocolTCP)).
 		WithEnv(envFor(in)...).
 		WithEnvFrom(envFromFor(ms)...).
-		WithLivenessProbe(probeFor(ms.Spec.Probes, livenessOf, contract.PathLiveness, probeDefaults{period: 10, timeout: 1, failures: 3})).
-		WithReadinessProbe(probeFor(ms.Spec.Probes, readinessOf, contract.PathReadiness, probeDefaults{period: 5, timeout: 1, failures: 3})).
-		// The startup probe gives a slow start (migrations, cache warm-up)
-		// up to 5 minutes before liveness may kill the container.
-		WithStartupProbe(probeFor(ms.Spec.Probes, startupOf, contract.PathLiveness, probeDefaults{period: 5, timeout: 1, failures: 60})).
-		WithSecurityContext(restrictedContainerSecurity()).
-		WithVolumeMounts(corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath("/tmp"))
+		WithLivenessProbe(probeFor(probes.Liveness, contract.PathLiveness, livenessDefaults)).
+		WithReadinessProbe(probeFor(probes.Readiness, contract.PathReadiness, readinessDefaults)).
+		WithStartupProbe(probeFor(probes.Startup, contract.PathLiveness, startupDefaults))
 	if len(ms.Spec.Args) > 0 {
 		c.WithArgs(ms.Spec.Args...)
-	}
-	if isSQLite(ms.Spec.Database) {
-		c.WithVolumeMounts(corev1ac.VolumeMount().WithName(dataVolume).WithMountPath(contract.DataDir))
 	}
 	if r := resourcesFor(ms.Spec.Resources); r != nil {
 		c.WithResources(r)
@@ -293,15 +262,21 @@ func containerFor(in microserviceInput) *corev1ac.ContainerApplyConfiguration {
 }
 
 // envFor is the environment the operator computes; spec.config arrives
-// through envFrom instead. The order is stable so the template never changes
-// by accident.
+// through envFrom instead, and spec.env is added after this. The order is
+// stable so the template never changes by accident.
 func envFor(in microserviceInput) []*corev1ac.EnvVarApplyConfiguration {
 	ms := in.Microservice
 	env := []*corev1ac.EnvVarApplyConfiguration{
 		corev1ac.EnvVar().WithName(contract.EnvPort).WithValue(itoa(portOf(ms))),
 	}
-	for _, dep := range ms.Spec.DependsOn {
-		env = append(env, corev1ac.EnvVar().WithName(dependencyEnvVar(dep)).WithValue(dependencyURL(in, dep.Name)))
+	for i, dep := range ms.Spec.DependsOn {
+		// Dependencies is resolved from spec.dependsOn, entry by entry; an
+		// entry not resolved (none in a test input) gets the default port.
+		url := contract.ServiceURL(dep.Name, dependencyNamespace(ms, dep), in.ClusterDomain, defaultPort)
+		if i < len(in.Dependencies) {
+			url = in.Dependencies[i].URL()
+		}
+		env = append(env, corev1ac.EnvVar().WithName(dependencyEnvVar(dep)).WithValue(url))
 	}
 	switch db := ms.Spec.Database; {
 	case isSQLite(db):
@@ -322,6 +297,15 @@ func envFor(in microserviceInput) []*corev1ac.EnvVarApplyConfiguration {
 	return env
 }
 
+// dependencyNamespace is where a dependency lives: its own namespace field,
+// or the dependent's.
+func dependencyNamespace(ms *platformv1alpha1.Microservice, dep platformv1alpha1.Dependency) string {
+	if dep.Namespace != "" {
+		return dep.Namespace
+	}
+	return ms.Namespace
+}
+
 func secretEnv(name string, ref platformv1alpha1.SecretKeySelector) *corev1ac.EnvVarApplyConfiguration {
 	return corev1ac.EnvVar().WithName(name).WithValueFrom(corev1ac.EnvVarSource().
 		WithSecretKeyRef(corev1ac.SecretKeySelector().WithName(ref.Name).WithKey(ref.Key)))
@@ -334,17 +318,6 @@ func dependencyEnvVar(dep platformv1alpha1.Dependency) string {
 	return contract.DependencyEnvVar(dep.Name)
 }
 
-// dependencyURL is the DNS URL of a dependency on its own port. A dependency
-// that does not exist yet is given the default port; the pods roll when it
-// appears with another, and DependenciesReady says it is missing meanwhile.
-func dependencyURL(in microserviceInput, name string) string {
-	port := int32(defaultPort)
-	if dep, ok := in.Dependencies[name]; ok {
-		port = portOf(dep)
-	}
-	return contract.ServiceURL(name, in.Microservice.Namespace, in.ClusterDomain, port)
-}
-
 func envFromFor(ms *platformv1alpha1.Microservice) []*corev1ac.EnvFromSourceApplyConfiguration {
 	out := make([]*corev1ac.EnvFromSourceApplyConfiguration, 0, 1+len(ms.Spec.SecretRefs))
 	out = append(out, corev1ac.EnvFromSource().WithConfigMapRef(corev1ac.ConfigMapEnvSource().WithName(configMapName(ms.Name))))
@@ -354,69 +327,11 @@ func envFromFor(ms *platformv1alpha1.Microservice) []*corev1ac.EnvFromSourceAppl
 	return out
 }
 
-type probeDefaults struct {
-	period, timeout, failures int32
-}
-
-func livenessOf(p *platformv1alpha1.Probes) *platformv1alpha1.Probe  { return p.Liveness }
-func readinessOf(p *platformv1alpha1.Probes) *platformv1alpha1.Probe { return p.Readiness }
-func startupOf(p *platformv1alpha1.Probes) *platformv1alpha1.Probe   { return p.Startup }
-
-// probeFor is an HTTP GET on the named port with the override's fields
-// where it sets them and the defaults elsewhere. Every field is set, so the
-// probe is wholly ours and reads the same in every Deployment.
-func probeFor(probes *platformv1alpha1.Probes, pick func(*platformv1alpha1.Probes) *platformv1alpha1.Probe,
-	path string, d probeDefaults) *corev1ac.ProbeApplyConfiguration {
-	var o platformv1alpha1.Probe
-	if probes != nil && pick(probes) != nil {
-		o = *pick(probes)
-	}
-	if o.Path != "" {
-		path = o.Path
-	}
-	p := corev1ac.Probe().
-		WithHTTPGet(corev1ac.HTTPGetAction().WithPath(path).WithPort(intstr.FromString(portName))).
-		WithPeriodSeconds(ptr.Deref(o.PeriodSeconds, d.period)).
-		WithTimeoutSeconds(ptr.Deref(o.TimeoutSeconds, d.timeout)).
-		WithFailureThreshold(ptr.Deref(o.FailureThreshold, d.failures))
-	// Zero is the API's default and is not stored, so setting it would make
-	// the live object differ from the desired one forever.
-	if delay := ptr.Deref(o.InitialDelaySeconds, 0); delay > 0 {
-		p.WithInitialDelaySeconds(delay)
-	}
-	return p
-}
-
-// resourcesFor returns nil for empty requirements: an empty object would be
-// recorded as ours and compare unequal to what the server keeps.
-func resourcesFor(r corev1.ResourceRequirements) *corev1ac.ResourceRequirementsApplyConfiguration {
-	if len(r.Requests) == 0 && len(r.Limits) == 0 {
-		return nil
-	}
-	out := corev1ac.ResourceRequirements()
-	if len(r.Requests) > 0 {
-		out.WithRequests(r.Requests)
-	}
-	if len(r.Limits) > 0 {
-		out.WithLimits(r.Limits)
-	}
-	return out
-}
-
-func serviceFor(ms *platformv1alpha1.Microservice) *corev1ac.ServiceApplyConfiguration {
-	return corev1ac.Service(ms.Name, ms.Namespace).
-		WithLabels(commonLabels(ms)).
-		WithOwnerReferences(ownerReference(ms)).
-		WithSpec(corev1ac.ServiceSpec().
-			WithType(corev1.ServiceTypeClusterIP).
-			WithSelector(selectorLabels(ms)).
-			WithPorts(corev1ac.ServicePort().
-				WithName(portName).
-				WithProtocol(corev1.ProtocolTCP).
-				WithPort(portOf(ms)).
-				WithTargetPort(intstr.FromString(portName))))
-}
-
+// dataClaimFor is the sqlite volume's claim. With whenDeleted Retain (the
+// default) it has no owner: the garbage collector leaves it, and its data,
+// when the Microservice goes, and a Microservice of the same name applies
+// the same claim again. With Delete the Microservice controls it. Switching
+// between the two adds or removes the owner reference on the live claim.
 func dataClaimFor(ms *platformv1alpha1.Microservice) *corev1ac.PersistentVolumeClaimApplyConfiguration {
 	db := ms.Spec.Database
 	size := resource.MustParse(defaultStorage)
@@ -430,66 +345,13 @@ func dataClaimFor(ms *platformv1alpha1.Microservice) *corev1ac.PersistentVolumeC
 	if db.StorageClassName != nil {
 		spec.WithStorageClassName(*db.StorageClassName)
 	}
-	return corev1ac.PersistentVolumeClaim(dataClaimName(ms.Name), ms.Namespace).
+	pvc := corev1ac.PersistentVolumeClaim(dataClaimName(ms.Name), ms.Namespace).
 		WithLabels(commonLabels(ms)).
-		WithOwnerReferences(ownerReference(ms)).
 		WithSpec(spec)
-}
-
-func autoscalerFor(ms *platformv1alpha1.Microservice) *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration {
-	return autoscaler(ms.Name, ms.Namespace, commonLabels(ms), ownerReference(ms), ms.Spec.Autoscaling)
-}
-
-// autoscaler scales the Deployment name on CPU utilisation.
-func autoscaler(name, namespace string, labels map[string]string, owner *metav1ac.OwnerReferenceApplyConfiguration,
-	a *platformv1alpha1.Autoscaling) *autoscalingv2ac.HorizontalPodAutoscalerApplyConfiguration {
-	return autoscalingv2ac.HorizontalPodAutoscaler(name, namespace).
-		WithLabels(labels).
-		WithOwnerReferences(owner).
-		WithSpec(autoscalingv2ac.HorizontalPodAutoscalerSpec().
-			WithScaleTargetRef(autoscalingv2ac.CrossVersionObjectReference().
-				WithAPIVersion("apps/v1").WithKind("Deployment").WithName(name)).
-			WithMinReplicas(ptr.Deref(a.MinReplicas, 1)).
-			WithMaxReplicas(a.MaxReplicas).
-			WithMetrics(autoscalingv2ac.MetricSpec().
-				WithType("Resource").
-				WithResource(autoscalingv2ac.ResourceMetricSource().
-					WithName(corev1.ResourceCPU).
-					WithTarget(autoscalingv2ac.MetricTarget().
-						WithType("Utilization").
-						WithAverageUtilization(ptr.Deref(a.TargetCPUUtilizationPercentage, 80))))))
-}
-
-// wantsDisruptionBudget: asked for explicitly, or implied because more than
-// one pod runs and a drain should not take them all at once.
-func wantsDisruptionBudget(spec platformv1alpha1.MicroserviceSpec) bool {
-	if spec.DisruptionBudget != nil {
-		return true
+	if !retainsData(db) {
+		pvc.WithOwnerReferences(ownerReference(ms))
 	}
-	if spec.Autoscaling != nil {
-		return ptr.Deref(spec.Autoscaling.MinReplicas, 1) > 1
-	}
-	return desiredReplicas(spec) > 1
-}
-
-func disruptionBudgetFor(ms *platformv1alpha1.Microservice) *policyv1ac.PodDisruptionBudgetApplyConfiguration {
-	return disruptionBudget(ms.Name, ms.Namespace, commonLabels(ms), ownerReference(ms), selectorLabels(ms), ms.Spec.DisruptionBudget)
-}
-
-// disruptionBudget keeps minAvailable pods (1 unless b says otherwise)
-// through voluntary disruptions.
-func disruptionBudget(name, namespace string, labels map[string]string, owner *metav1ac.OwnerReferenceApplyConfiguration,
-	selector map[string]string, b *platformv1alpha1.DisruptionBudget) *policyv1ac.PodDisruptionBudgetApplyConfiguration {
-	minAvailable := intstr.FromInt32(1)
-	if b != nil {
-		minAvailable = b.MinAvailable
-	}
-	return policyv1ac.PodDisruptionBudget(name, namespace).
-		WithLabels(labels).
-		WithOwnerReferences(owner).
-		WithSpec(policyv1ac.PodDisruptionBudgetSpec().
-			WithMinAvailable(minAvailable).
-			WithSelector(metav1ac.LabelSelector().WithMatchLabels(selector)))
+	return pvc
 }
 
 func itoa(i int32) string { return strconv.Itoa(int(i)) }

@@ -51,12 +51,23 @@ func as[T any](t *testing.T, ac any) *T {
 	return out
 }
 
-func render(ms *platformv1alpha1.Microservice, deps ...*platformv1alpha1.Microservice) microserviceChildren {
-	found := map[string]*platformv1alpha1.Microservice{}
-	for _, d := range deps {
-		found[d.Name] = d
+// dependenciesOf resolves every dependency of ms, as the reconciler does, to
+// the Microservices found (by namespace and name); the others are missing.
+func dependenciesOf(ms *platformv1alpha1.Microservice, found ...*platformv1alpha1.Microservice) []reference {
+	byKey := map[string]*platformv1alpha1.Microservice{}
+	for _, f := range found {
+		byKey[f.Namespace+"/"+f.Name] = f
 	}
-	return renderMicroservice(microserviceInput{Microservice: ms, Dependencies: found, ClusterDomain: contract.DefaultClusterDomain})
+	refs := make([]reference, 0, len(ms.Spec.DependsOn))
+	for _, d := range ms.Spec.DependsOn {
+		ns := dependencyNamespace(ms, d)
+		refs = append(refs, referenceTo(ns, d.Name, contract.DefaultClusterDomain, byKey[ns+"/"+d.Name]))
+	}
+	return refs
+}
+
+func render(ms *platformv1alpha1.Microservice, deps ...*platformv1alpha1.Microservice) microserviceChildren {
+	return renderMicroservice(microserviceInput{Microservice: ms, Dependencies: dependenciesOf(ms, deps...), ClusterDomain: contract.DefaultClusterDomain})
 }
 
 func container(t *testing.T, ch microserviceChildren) corev1.Container {
@@ -83,6 +94,7 @@ func ms(opts ...testutil.MicroserviceOption) *platformv1alpha1.Microservice {
 func Test_children_are_controlled_by_the_Microservice_and_labelled(t *testing.T) {
 	m := ms(testutil.WithSQLite("1Gi"), testutil.WithReplicas(1), func(m *platformv1alpha1.Microservice) {
 		m.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromInt32(1)}
+		m.Spec.Database.WhenDeleted = platformv1alpha1.DeletionDelete
 	})
 	ch := render(m)
 	metas := map[string]metav1.ObjectMeta{
@@ -106,6 +118,22 @@ func Test_children_are_controlled_by_the_Microservice_and_labelled(t *testing.T)
 		}
 		if om.Labels[contract.LabelManagedBy] != contract.ManagedByValue || om.Labels[contract.LabelMicroservice] != "skills" {
 			t.Errorf("%s labels %v lack the managed-by and microservice labels the cache selects on", kind, om.Labels)
+		}
+	}
+}
+
+func Test_a_retained_data_claim_has_no_owner_and_a_deleted_one_has(t *testing.T) {
+	for _, tc := range []struct {
+		policy    platformv1alpha1.DeletionPolicy
+		wantOwner bool
+	}{{"", false}, {platformv1alpha1.DeletionRetain, false}, {platformv1alpha1.DeletionDelete, true}} {
+		m := ms(testutil.WithSQLite("1Gi"), func(m *platformv1alpha1.Microservice) { m.Spec.Database.WhenDeleted = tc.policy })
+		pvc := as[corev1.PersistentVolumeClaim](t, render(m).PVC)
+		if got := len(pvc.OwnerReferences) == 1; got != tc.wantOwner {
+			t.Errorf("whenDeleted %q: owner references %+v", tc.policy, pvc.OwnerReferences)
+		}
+		if pvc.Name != "skills-data" || pvc.Labels[contract.LabelManagedBy] != contract.ManagedByValue {
+			t.Errorf("whenDeleted %q: claim %s labels %v", tc.policy, pvc.Name, pvc.Labels)
 		}
 	}
 }

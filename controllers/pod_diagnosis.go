@@ -22,9 +22,7 @@ import (
 	"fmt"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -119,23 +117,4 @@ func ownerOfPod(label string) handler.MapFunc {
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
 	}
-}
-
-// observeWorkload reads, from the cache, the Deployment named like its owner
-// (nil before it exists) and the diagnosis of the pods the selector picks.
-func observeWorkload(ctx context.Context, c client.Reader, key client.ObjectKey, selector map[string]string) (
-	*appsv1.Deployment, *podIssue, error,
-) {
-	deployment := &appsv1.Deployment{}
-	if err := c.Get(ctx, key, deployment); err != nil {
-		if !apierrors.IsNotFound(err) {
-			return nil, nil, fmt.Errorf("get Deployment: %w", err)
-		}
-		deployment = nil
-	}
-	pods := &corev1.PodList{}
-	if err := c.List(ctx, pods, client.InNamespace(key.Namespace), client.MatchingLabels(selector)); err != nil {
-		return nil, nil, fmt.Errorf("list pods: %w", err)
-	}
-	return deployment, diagnosePods(pods.Items), nil
 }

@@ -100,6 +100,15 @@ const (
 	// ConditionBackendsReady is True when every Microservice a Gateway routes
 	// to exists and is Ready.
 	ConditionBackendsReady = "BackendsReady"
+	// ConditionReconciling is True while the object is on its way to its
+	// spec and will get there on its own: a rollout, a dependency that does
+	// not serve yet, a pass not yet complete. kstatus reads it as InProgress.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when the object cannot progress without a
+	// person: an image that cannot be pulled, a crash loop, an unschedulable
+	// pod, an exceeded progress deadline, a child the API server refused.
+	// kstatus reads it as Failed.
+	ConditionStalled = "Stalled"
 )
 
 // Condition reasons, CamelCase as the API conventions ask.
@@ -121,8 +130,15 @@ const (
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonAsExpected: nothing is wrong.
 	ReasonAsExpected = "AsExpected"
-	// ReasonApplyFailed: the API server refused a child object.
+	// ReasonApplyFailed: applying a child failed in a way that may pass
+	// (a timeout, a conflict, the API server away); the operator retries.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonApplyRefused: the API server refused a child as invalid or
+	// forbidden; retrying the same spec cannot help.
+	ReasonApplyRefused = "ApplyRefused"
+	// ReasonReadFailed: the operator could not read what status depends on,
+	// so it does not know; it retries.
+	ReasonReadFailed = "ReadFailed"
 	// ReasonNoDependencies: spec.dependsOn is empty.
 	ReasonNoDependencies = "NoDependencies"
 	// ReasonDependenciesReady: every dependency is Ready.

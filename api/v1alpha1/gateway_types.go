@@ -34,6 +34,7 @@ const (
 )
 
 // GatewaySpec is what the API gateway should serve.
+// +kubebuilder:validation:XValidation:rule="!has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/etc/skillmesh/gateway' && m.mountPath != '/etc/skillmesh/gateway/')",message="mountPath /etc/skillmesh/gateway holds the routes file and cannot be shadowed"
 type GatewaySpec struct {
 	// replicas is the number of gateway pods, unless autoscaling is set.
 	// +optional
@@ -82,9 +83,14 @@ type GatewaySpec struct {
 	// +optional
 	Autoscaling *Autoscaling `json:"autoscaling,omitempty"`
 
-	// disruptionBudget adds a PodDisruptionBudget.
+	// disruptionBudget adds a PodDisruptionBudget. Without it, one with
+	// minAvailable 1 is made whenever more than one replica runs.
 	// +optional
 	DisruptionBudget *DisruptionBudget `json:"disruptionBudget,omitempty"`
+
+	// PodOptions: command, env, serviceAccountName, imagePullSecrets,
+	// imagePullPolicy, placement, podMetadata, volumes and volumeMounts.
+	PodOptions `json:",inline"`
 }
 
 // Route proxies every request under pathPrefix to a Microservice.
@@ -198,7 +204,8 @@ type GatewayStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready, Available, Progressing, Degraded and BackendsReady.
+	// conditions: Ready, Reconciling, Stalled, Available, Progressing,
+	// Degraded and BackendsReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -245,7 +252,9 @@ type Gateway struct {
 	// +required
 	Spec GatewaySpec `json:"spec"`
 
+	// status starts at observedGeneration -1: see Microservice.
 	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
 	Status GatewayStatus `json:"status,omitzero"`
 }
 

@@ -38,6 +38,8 @@ const (
 // MicroserviceSpec is what should run.
 // +kubebuilder:validation:XValidation:rule="!has(self.database) || self.database.engine != 'sqlite' || !has(self.replicas) || self.replicas <= 1",message="a sqlite database has a single writer on a ReadWriteOnce volume: replicas must be 0 or 1 (use engine postgres to run more)"
 // +kubebuilder:validation:XValidation:rule="!has(self.database) || self.database.engine != 'sqlite' || !has(self.autoscaling)",message="a sqlite database has a single writer: autoscaling cannot be used with it (use engine postgres to scale out)"
+// +kubebuilder:validation:XValidation:rule="!has(self.env) || !has(self.dependsOn) || self.env.all(e, !self.dependsOn.exists(d, (has(d.envVar) ? d.envVar : d.name.upperAscii().replace('-', '_') + '_URL') == e.name))",message="spec.env must not set the URL variable of a spec.dependsOn entry (its NAME_URL, or its envVar): the operator sets it to the dependency's address"
+// +kubebuilder:validation:XValidation:rule="!has(self.database) || self.database.engine != 'sqlite' || !has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/data' && m.mountPath != '/data/')",message="mountPath /data holds the sqlite database and cannot be shadowed: mount below it or elsewhere"
 type MicroserviceSpec struct {
 	// image is the container image to run, e.g. ghcr.io/skillmesh/services:v0.1.0.
 	// +required
@@ -84,13 +86,14 @@ type MicroserviceSpec struct {
 	// +kubebuilder:validation:MaxItems=16
 	SecretRefs []SecretReference `json:"secretRefs,omitempty"`
 
-	// dependsOn names Microservices in this namespace that this one calls.
-	// Each becomes an environment variable holding its in-cluster URL, and
-	// the DependenciesReady condition reports whether each one is Ready.
+	// dependsOn names Microservices (in this namespace unless an entry names
+	// another) that this one calls. Each becomes an environment variable
+	// holding its in-cluster URL, and the DependenciesReady condition reports
+	// whether each one serves.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=32
-	// +kubebuilder:validation:XValidation:rule="self.all(d, self.exists_one(e, e.name == d.name))",message="dependsOn must not name the same Microservice twice"
+	// +kubebuilder:validation:XValidation:rule="self.all(d, self.exists_one(e, (has(e.envVar) ? e.envVar : e.name.upperAscii().replace('-', '_') + '_URL') == (has(d.envVar) ? d.envVar : d.name.upperAscii().replace('-', '_') + '_URL')))",message="dependsOn must not name the same Microservice twice, and two entries must not set the same URL variable (the same name in two namespaces: give one of them an envVar)"
 	DependsOn []Dependency `json:"dependsOn,omitempty"`
 
 	// probes override the default health checks.
@@ -122,16 +125,27 @@ type MicroserviceSpec struct {
 	// reported.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// PodOptions: command, env, serviceAccountName, imagePullSecrets,
+	// imagePullPolicy, placement, podMetadata, volumes and volumeMounts.
+	PodOptions `json:",inline"`
 }
 
 // Dependency names a Microservice this one calls.
 type Dependency struct {
-	// name of the Microservice, in this namespace.
+	// name of the Microservice.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="dependsOn name must be a DNS-1035 label: lower-case letters, digits and '-', starting with a letter and not ending with '-'"
 	Name string `json:"name"`
+
+	// namespace of the Microservice; the dependent's own when unset. Its URL
+	// then names that namespace, and its readiness flows across.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="dependsOn namespace must be a namespace name: lower-case letters, digits and '-'"
+	Namespace string `json:"namespace,omitempty"`
 
 	// envVar overrides the environment variable that receives the URL;
 	// the default is the upper-cased name with '-' as '_' and a _URL suffix.
@@ -174,7 +188,23 @@ type Probe struct {
 	InitialDelaySeconds *int32 `json:"initialDelaySeconds,omitempty"`
 }
 
+// DeletionPolicy says what happens to a Microservice's data when the
+// Microservice is deleted.
+// +kubebuilder:validation:Enum=Retain;Delete
+type DeletionPolicy string
+
+const (
+	// DeletionRetain keeps the claim <name>-data and its data; a Microservice
+	// created again with the same name takes the same claim back.
+	DeletionRetain DeletionPolicy = "Retain"
+	// DeletionDelete deletes the claim, and its data, with the Microservice.
+	DeletionDelete DeletionPolicy = "Delete"
+)
+
 // Database is the service's own database.
+// +kubebuilder:validation:XValidation:rule="self.engine == oldSelf.engine",message="database.engine cannot change: the data lives in the old engine; create a new Microservice for the new one"
+// +kubebuilder:validation:XValidation:rule="!has(self.storage) || !has(oldSelf.storage) || quantity(string(self.storage)).compareTo(quantity(string(oldSelf.storage))) >= 0",message="database.storage cannot shrink: a bound PersistentVolumeClaim only grows"
+// +kubebuilder:validation:XValidation:rule="has(self.storageClassName) == has(oldSelf.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="database.storageClassName cannot change: a PersistentVolumeClaim's class is fixed when it is made"
 // +kubebuilder:validation:XValidation:rule="self.engine != 'postgres' || has(self.urlSecretRef)",message="database engine postgres needs urlSecretRef: the Secret key that holds the postgres:// URL"
 // +kubebuilder:validation:XValidation:rule="self.engine != 'sqlite' || has(self.storage)",message="database engine sqlite needs storage: the size of the volume that holds the database file, e.g. 1Gi"
 // +kubebuilder:validation:XValidation:rule="self.engine != 'sqlite' || !has(self.urlSecretRef)",message="urlSecretRef is only for engine postgres; a sqlite database lives on the Microservice's own volume"
@@ -194,6 +224,15 @@ type Database struct {
 	// urlSecretRef is the Secret key holding the postgres:// URL.
 	// +optional
 	URLSecretRef *SecretKeySelector `json:"urlSecretRef,omitempty"`
+
+	// whenDeleted is what happens to a sqlite database's claim <name>-data
+	// when the Microservice is deleted: Retain (the default) keeps it and its
+	// data, and a Microservice created again with the same name takes it
+	// back; Delete removes it with the Microservice. Like a StatefulSet's
+	// persistentVolumeClaimRetentionPolicy.
+	// +optional
+	// +kubebuilder:default=Retain
+	WhenDeleted DeletionPolicy `json:"whenDeleted,omitempty"`
 }
 
 // Events connects a service to the event broker (Redis Streams).
@@ -224,6 +263,8 @@ type Events struct {
 type DependencyStatus struct {
 	// name of the Microservice.
 	Name string `json:"name"`
+	// namespace of the Microservice.
+	Namespace string `json:"namespace"`
 	// url the dependency is reached at, as given to the pods.
 	// +optional
 	URL string `json:"url,omitempty"`
@@ -240,8 +281,8 @@ type MicroserviceStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready, Available, Progressing, Degraded, DependenciesReady
-	// and Paused.
+	// conditions: Ready, Reconciling, Stalled, Available, Progressing,
+	// Degraded, DependenciesReady and Paused.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -270,6 +311,7 @@ type MicroserviceStatus struct {
 	// dependencies reports each entry of spec.dependsOn.
 	// +optional
 	// +listType=map
+	// +listMapKey=namespace
 	// +listMapKey=name
 	Dependencies []DependencyStatus `json:"dependencies,omitempty"`
 }
@@ -284,7 +326,7 @@ type MicroserviceStatus struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="a Microservice's name becomes its Service's DNS name and must be a DNS-1035 label: at most 63 lower-case letters, digits and '-', starting with a letter"
-// +kubebuilder:validation:XValidation:rule="!has(self.spec.dependsOn) || self.spec.dependsOn.all(d, d.name != self.metadata.name)",message="a Microservice cannot depend on itself"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.dependsOn) || self.spec.dependsOn.all(d, d.name != self.metadata.name || has(d.namespace))",message="a Microservice cannot depend on itself"
 type Microservice struct {
 	metav1.TypeMeta `json:",inline"`
 
@@ -294,7 +336,11 @@ type Microservice struct {
 	// +required
 	Spec MicroserviceSpec `json:"spec"`
 
+	// status starts at observedGeneration -1, so kstatus (Flux, kpt,
+	// cli-utils) reads a Microservice the operator has not seen yet as
+	// InProgress rather than Current.
 	// +optional
+	// +kubebuilder:default={"observedGeneration":-1}
 	Status MicroserviceStatus `json:"status,omitzero"`
 }
 

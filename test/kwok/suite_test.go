@@ -109,14 +109,12 @@ var _ = BeforeSuite(func() {
 		HealthProbeBindAddress: "0",
 	})
 	Expect(err).NotTo(HaveOccurred())
-	writes := controllers.NewWriteTracker(true)
 	Expect((&controllers.MicroserviceReconciler{
 		Client:                  mgr.GetClient(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("skillmesh-operator"),
 		ClusterDomain:           contract.DefaultClusterDomain,
 		MaxConcurrentReconciles: 4,
-		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	Expect((&controllers.GatewayReconciler{
 		Client:                  mgr.GetClient(),
@@ -125,7 +123,6 @@ var _ = BeforeSuite(func() {
 		ClusterDomain:           contract.DefaultClusterDomain,
 		Image:                   controllers.DefaultGatewayImage,
 		MaxConcurrentReconciles: 4,
-		Writes:                  writes,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()

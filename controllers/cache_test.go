@@ -21,55 +21,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
-
-func Test_WriteTracker_knows_when_the_cache_is_behind_our_last_write(t *testing.T) {
-	key := client.ObjectKey{Namespace: "ns", Name: "skills"}
-	tr := NewWriteTracker(true)
-	if _, behind := tr.behind("Deployment", key, ""); behind {
-		t.Fatal("nothing written yet, yet behind")
-	}
-	tr.wrote("Deployment", key, "120", nil)
-	for _, tc := range []struct {
-		name     string
-		cachedRV string
-		want     bool
-	}{
-		{"the cache has no copy yet", "", true},
-		{"the cache holds an older version", "119", true},
-	} {
-		if _, behind := tr.behind("Deployment", key, tc.cachedRV); behind != tc.want {
-			t.Errorf("%s: behind = %v, want %v", tc.name, behind, tc.want)
-		}
-	}
-	if _, behind := tr.behind("Service", key, ""); behind {
-		t.Error("a write of a Deployment made the Service look behind")
-	}
-	if _, behind := tr.behind("Deployment", key, "120"); behind {
-		t.Error("the cache caught up, yet behind")
-	}
-	if _, behind := tr.behind("Deployment", key, ""); behind {
-		t.Error("once caught up, the write is forgotten: a child deleted since must be recreated")
-	}
-	var none *WriteTracker
-	none.wrote("Deployment", key, "1", nil)
-	if _, behind := none.behind("Deployment", key, ""); behind {
-		t.Error("a nil tracker tracks nothing")
-	}
-}
-
-func Test_appliedResourceVersion_reads_the_servers_answer(t *testing.T) {
-	ac := corev1ac.ConfigMap("c", "ns")
-	if got := appliedResourceVersion(ac); got != "" {
-		t.Errorf("before the answer: %q", got)
-	}
-	ac.WithResourceVersion("42")
-	if got := appliedResourceVersion(ac); got != "42" {
-		t.Errorf("appliedResourceVersion = %q, want 42", got)
-	}
-}
 
 func Test_trimPod_keeps_what_the_diagnosis_reads(t *testing.T) {
 	now := metav1.Now()
