@@ -59,7 +59,8 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: manifests generate fmt vet envtest ## Run unit and envtest suites (kube-apiserver and etcd from setup-envtest, or built offline).
+test: manifests generate fmt vet envtest ## Run unit and envtest suites (kube-apiserver and etcd from setup-envtest, or built offline) and the service tests (redis-server and PostgreSQL installed from Debian when missing, as root).
+	hack/test-deps.sh
 	KUBEBUILDER_ASSETS="$$(ENVTEST_K8S_VERSION=$(ENVTEST_K8S_VERSION) SETUP_ENVTEST="$(ENVTEST)" hack/envtest-assets.sh)" \
 		go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
