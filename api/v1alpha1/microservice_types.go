@@ -263,7 +263,10 @@ type Events struct {
 type DependencyStatus struct {
 	// name of the Microservice.
 	Name string `json:"name"`
-	// namespace of the Microservice.
+	// namespace of the Microservice. Defaulted to "" so statuses written
+	// before this field existed (an older operator) stay valid.
+	// +optional
+	// +kubebuilder:default=""
 	Namespace string `json:"namespace"`
 	// url the dependency is reached at, as given to the pods.
 	// +optional
