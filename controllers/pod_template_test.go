@@ -41,7 +41,7 @@ func everyPodOption() platformv1alpha1.PodOptions {
 			{Name: "API_KEY", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 				LocalObjectReference: corev1.LocalObjectReference{Name: "api"}, Key: "key"}}},
 			{Name: "FLAGS", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
-				LocalObjectReference: corev1.LocalObjectReference{Name: "flags"}, Key: "all", Optional: ptr.To(true)}}},
+				LocalObjectReference: corev1.LocalObjectReference{Name: "flags"}, Key: "all", Optional: new(true)}}},
 			{Name: "POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 			{Name: "MEM_LIMIT", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.memory"}}},
 		},
@@ -65,7 +65,7 @@ func everyPodOption() platformv1alpha1.PodOptions {
 		Volumes: []platformv1alpha1.Volume{
 			{Name: "settings", ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "settings"}}},
 			{Name: "certs", Secret: &corev1.SecretVolumeSource{SecretName: "certs", DefaultMode: ptr.To[int32](0o440)}},
-			{Name: "cache", EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr.To(resource.MustParse("64Mi"))}},
+			{Name: "cache", EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: new(resource.MustParse("64Mi"))}},
 			{Name: "models", PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "models", ReadOnly: true}},
 		},
 		VolumeMounts: []platformv1alpha1.VolumeMount{
@@ -123,34 +123,40 @@ func Test_every_pod_option_is_rendered_for_both_kinds(t *testing.T) {
 			if tmpl.Labels[contract.LabelManagedBy] != contract.ManagedByValue {
 				t.Errorf("the operator's labels are gone: %v", tmpl.Labels)
 			}
-			volumes := map[string]corev1.Volume{}
-			for _, v := range pod.Volumes {
-				volumes[v.Name] = v
-			}
-			for _, v := range opts.Volumes {
-				got := volumes[v.Name].VolumeSource
-				want := corev1.VolumeSource{ConfigMap: v.ConfigMap, Secret: v.Secret, EmptyDir: v.EmptyDir, PersistentVolumeClaim: v.PersistentVolumeClaim}
-				if !equality.Semantic.DeepEqual(got, want) {
-					t.Errorf("volume %s = %+v, want %+v", v.Name, got, want)
-				}
-			}
-			if _, ok := volumes[tmpVolume]; !ok {
-				t.Errorf("the operator's /tmp volume is gone")
-			}
-			mounts := map[string]corev1.VolumeMount{}
-			for _, m := range c.VolumeMounts {
-				mounts[m.MountPath] = m
-			}
-			for _, m := range opts.VolumeMounts {
-				got := mounts[m.MountPath]
-				if got.Name != m.Name || got.SubPath != m.SubPath || got.ReadOnly != m.ReadOnly {
-					t.Errorf("mount %s = %+v, want %+v", m.MountPath, got, m)
-				}
-			}
-			if _, ok := mounts[tmpDir]; !ok {
-				t.Errorf("the operator's /tmp mount is gone")
-			}
+			checkVolumes(t, opts, pod, c)
 		})
+	}
+}
+
+// checkVolumes: the user's volumes and mounts are there, beside /tmp.
+func checkVolumes(t *testing.T, opts platformv1alpha1.PodOptions, pod corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	volumes := map[string]corev1.Volume{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = v
+	}
+	for _, v := range opts.Volumes {
+		got := volumes[v.Name].VolumeSource
+		want := corev1.VolumeSource{ConfigMap: v.ConfigMap, Secret: v.Secret, EmptyDir: v.EmptyDir, PersistentVolumeClaim: v.PersistentVolumeClaim}
+		if !equality.Semantic.DeepEqual(got, want) {
+			t.Errorf("volume %s = %+v, want %+v", v.Name, got, want)
+		}
+	}
+	if _, ok := volumes[tmpVolume]; !ok {
+		t.Errorf("the operator's /tmp volume is gone")
+	}
+	mounts := map[string]corev1.VolumeMount{}
+	for _, m := range c.VolumeMounts {
+		mounts[m.MountPath] = m
+	}
+	for _, m := range opts.VolumeMounts {
+		got := mounts[m.MountPath]
+		if got.Name != m.Name || got.SubPath != m.SubPath || got.ReadOnly != m.ReadOnly {
+			t.Errorf("mount %s = %+v, want %+v", m.MountPath, got, m)
+		}
+	}
+	if _, ok := mounts[tmpDir]; !ok {
+		t.Errorf("the operator's /tmp mount is gone")
 	}
 }
 
@@ -230,7 +236,7 @@ func Test_one_disruption_budget_rule_for_both_kinds(t *testing.T) {
 				m.Spec.Autoscaling, m.Spec.DisruptionBudget = tc.auto, tc.budget
 			})
 			gw := testGateway(func(gw *platformv1alpha1.Gateway) {
-				gw.Spec.Replicas, gw.Spec.Autoscaling, gw.Spec.DisruptionBudget = ptr.To(tc.replicas), tc.auto, tc.budget
+				gw.Spec.Replicas, gw.Spec.Autoscaling, gw.Spec.DisruptionBudget = new(tc.replicas), tc.auto, tc.budget
 			})
 			if got := render(m).PDB != nil; got != tc.want {
 				t.Errorf("Microservice: PDB = %v, want %v", got, tc.want)

@@ -20,6 +20,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -57,6 +58,8 @@ var (
 	gatewayReconciler *GatewayReconciler
 	// managerWrites counts the mutating requests the manager sends.
 	managerWrites atomic.Int64
+	// deploymentApplies counts the manager's applies (PATCH) of Deployments.
+	deploymentApplies atomic.Int64
 )
 
 func TestControllers(t *testing.T) {
@@ -128,6 +131,9 @@ func countWrites(n *atomic.Int64) func(http.RoundTripper) http.RoundTripper {
 			switch req.Method {
 			case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
 				n.Add(1)
+			}
+			if req.Method == http.MethodPatch && strings.Contains(req.URL.Path, "/deployments/") {
+				deploymentApplies.Add(1)
 			}
 			return rt.RoundTrip(req)
 		})
