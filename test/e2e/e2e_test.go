@@ -34,8 +34,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -123,6 +126,20 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 			Eventually(microserviceCondition(name, platformv1alpha1.ConditionReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonReady), name)
 		}
 		Eventually(gatewayCondition("api", platformv1alpha1.ConditionReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonReady))
+
+		By("kstatus (Flux, kpt, cli-utils --wait) reads the whole stack as Current, and kubectl wait agrees")
+		for _, obj := range []client.Object{
+			&platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Name: "skills", Namespace: namespace}},
+			&platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Name: "career", Namespace: namespace}},
+			&platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Name: "learning", Namespace: namespace}},
+			&platformv1alpha1.Gateway{ObjectMeta: metav1.ObjectMeta{Name: "api", Namespace: namespace}},
+		} {
+			Eventually(kstatusOf(obj), stackTimeout).Should(Equal(status.CurrentStatus), obj.GetName())
+		}
+		_, err = kubectl.Run("wait", "-n", namespace, "--for=condition=Ready", "--timeout=60s", "microservices", "--all")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = kubectl.Run("wait", "-n", namespace, "--for=condition=Ready", "--timeout=60s", "gateways", "--all")
+		Expect(err).NotTo(HaveOccurred())
 
 		By("every pod the operator made is Ready by its HTTP readiness probe")
 		var pods corev1.PodList
@@ -295,6 +312,19 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 			g.Expect(c.Reason).To(BeElementOf("ErrImagePull", "ImagePullBackOff"))
 			g.Expect(c.Message).To(ContainSubstring("skillmesh/does-not-exist:v0.0.1"))
 		}, shortTimeout).Should(Succeed())
+
+		By("kstatus reads it as Failed at once, so a GitOps tool stops waiting")
+		Eventually(kstatusOf(broken), shortTimeout).Should(Equal(status.FailedStatus))
+		c := microserviceCondition("broken", platformv1alpha1.ConditionStalled)()
+		Expect(c).NotTo(BeNil())
+		Expect(c.Status).To(Equal(metav1.ConditionTrue))
+		Expect(c.Reason).To(BeElementOf("ErrImagePull", "ImagePullBackOff"))
+	})
+
+	It("documents the API: kubectl explain shows spec.env with valueFrom", func() {
+		out, err := kubectl.Run("explain", "microservice.spec.env")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(out).To(ContainSubstring("valueFrom"))
 	})
 
 	It("garbage-collects a deleted Microservice's children", func() {
@@ -307,7 +337,11 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		Expect(k8s.Delete(ctx, &platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Name: "learning", Namespace: namespace}})).To(Succeed())
 		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), shortTimeout).
 			Should(And(haveStatus(metav1.ConditionFalse, platformv1alpha1.ReasonBackendNotFound), HaveField("Message", ContainSubstring("learning"))))
-		Eventually(childrenOf, shortTimeout).WithArguments("learning").Should(BeEmpty())
+		// whenDeleted defaults to Retain: everything goes but the claim and its data.
+		Eventually(childrenOf, shortTimeout).WithArguments("learning").Should(ConsistOf("PersistentVolumeClaim"))
+		claim := &corev1.PersistentVolumeClaim{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "learning-data"}, claim)).To(Succeed())
+		Expect(claim.OwnerReferences).To(BeEmpty())
 
 		Eventually(func(g Gomega) {
 			resp, body := gateway.get("/users/ada/dashboard")
@@ -326,11 +360,11 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		_, err := kubectl.Run("apply", "-n", namespace, "-k", "config/samples")
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonBackendsReady))
-		// learning's data went with its volume; a new plan reaches it as an event.
-		Eventually(func(g Gomega) {
-			code, body := gateway.do(http.MethodPost, "/api/career/users/ada/career-plan", `{"target_role": "backend-engineer"}`)
-			g.Expect(code).To(Equal(http.StatusOK), body)
-		}, shortTimeout).Should(Succeed())
+		again := &corev1.PersistentVolumeClaim{}
+		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "learning-data"}, again)).To(Succeed())
+		Expect(again.UID).To(Equal(claim.UID), "the new learning took the same claim back")
+		// No plan is published again: ada's courses come from the data that
+		// stayed on the claim.
 		Eventually(func(g Gomega) {
 			resp, body := gateway.get("/users/ada/dashboard")
 			g.Expect(resp.StatusCode).To(Equal(http.StatusOK), body)
@@ -545,4 +579,23 @@ func (g *gatewayClient) request(method, path, body string) (*http.Response, stri
 	}
 	ExpectWithOffset(2, err).NotTo(HaveOccurred())
 	return resp, b
+}
+
+// kstatusOf is what Flux, kpt and cli-utils' apply --wait compute for obj.
+func kstatusOf(obj client.Object) func() status.Status {
+	return func() status.Status {
+		fresh, ok := obj.DeepCopyObject().(client.Object)
+		if !ok || k8s.Get(ctx, client.ObjectKeyFromObject(obj), fresh) != nil {
+			return status.UnknownStatus
+		}
+		raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(fresh)
+		if err != nil {
+			return status.UnknownStatus
+		}
+		res, err := status.Compute(&unstructured.Unstructured{Object: raw})
+		if err != nil {
+			return status.UnknownStatus
+		}
+		return res.Status
+	}
 }
