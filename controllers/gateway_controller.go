@@ -118,13 +118,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 		applyErr = r.applyChildren(ctx, gw, children)
 	}
 	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
-	if err != nil {
-		if applyErr != nil {
-			return readFailed(fmt.Errorf("%w (after applying failed: %v)", err, applyErr))
-		}
-		return readFailed(err)
-	}
-	return applyErr
+	return passError(applyErr, err)
 }
 
 func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {

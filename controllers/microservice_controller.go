@@ -117,14 +117,7 @@ func (r *MicroserviceReconciler) reconcile(ctx context.Context, ms *platformv1al
 		applyErr = r.applyChildren(ctx, ms, children)
 	}
 	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(ms), selectorLabels(ms))
-	if err != nil {
-		if applyErr != nil {
-			// Not wrapped: a refusal must not make the failed read terminal.
-			return readFailed(fmt.Errorf("%w (after applying failed: %v)", err, applyErr))
-		}
-		return readFailed(err)
-	}
-	return applyErr
+	return passError(applyErr, err)
 }
 
 // resolveDependencies resolves every spec.dependsOn entry, in order.

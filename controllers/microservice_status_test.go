@@ -299,11 +299,16 @@ func Test_outcomeOf_sorts_errors_into_their_kinds(t *testing.T) {
 		{name: "a transient write", err: applyError([]error{errors.New("connection refused")}), apply: true},
 		{name: "a refused write", err: applyError([]error{invalid}), refusedKind: true},
 		{name: "refused and transient together retry", err: applyError([]error{invalid, errors.New("conflict")}), apply: true},
+		{name: "a refusal, then a failed read: retried as a read", err: passError(applyError([]error{invalid}), errors.New("list pods: timeout")), read: true},
+		{name: "a refusal, then a good read: terminal", err: passError(applyError([]error{invalid}), nil), refusedKind: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := outcomeOf(tc.err)
 			if (o.ReadErr != nil) != tc.read || (o.ApplyErr != nil) != tc.apply || (o.Refused != nil) != tc.refusedKind {
 				t.Errorf("outcome = %+v", o)
+			}
+			if terminal := errors.Is(tc.err, reconcile.TerminalError(nil)); terminal != tc.refusedKind {
+				t.Errorf("terminal = %v: only a refusal stops the retries", terminal)
 			}
 			if o.complete() != (tc.err == nil || tc.refusedKind) {
 				t.Errorf("complete = %v", o.complete())

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -97,4 +98,19 @@ func applyError(errs []error) error {
 
 func refusedByServer(err error) bool {
 	return apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err)
+}
+
+// passError is what a pass returns after it applied (applyErr) and then
+// observed the workload (observeErr). A failed observation wins, as a failed
+// read, and keeps the apply error's words but not its wrapping: a refusal
+// must not make the failed read terminal.
+func passError(applyErr, observeErr error) error {
+	switch {
+	case observeErr == nil:
+		return applyErr
+	case applyErr == nil:
+		return readFailed(observeErr)
+	default:
+		return readFailed(fmt.Errorf("%w (after applying failed: %v)", observeErr, applyErr))
+	}
 }
