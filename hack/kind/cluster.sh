@@ -19,6 +19,8 @@ TOOLS=$CACHE/kind/bin
 BIN=$CACHE/kube/v$KUBE_VERSION
 # The pod range of the node image's CNI config (hack/kind/node-image.sh).
 POD_SUBNET=10.244.0.0/16
+# kind's default Service range (kube-apiserver --service-cluster-ip-range).
+SERVICE_SUBNET=10.96.0.0/16
 export PATH=$TOOLS:$BIN:$PATH
 log() { echo "cluster: $*" >&2; }
 
@@ -79,6 +81,14 @@ up() {
   # moment, so the rest of the pod range is made unreachable: they are refused
   # at once, as on a real cluster network, and the client dials again.
   docker exec "$CLUSTER-control-plane" ip route replace unreachable "$POD_SUBNET"
+  # Likewise a pod's connection to a Service address that kube-proxy did not
+  # translate (opened in the moment a Service has no endpoint, before its
+  # REJECT rule is in place) left the node by the default route and was
+  # answered by a stranger (404, seen once in the e2e suite: a gateway kept
+  # that connection alive). Such packets from pods are refused instead; the
+  # node's own processes still route Service addresses as before.
+  docker exec "$CLUSTER-control-plane" sh -c "ip route replace unreachable $SERVICE_SUBNET table 100 &&
+    { ip rule show | grep -q 'lookup 100' || ip rule add from $POD_SUBNET to $SERVICE_SUBNET lookup 100 priority 100; }"
   kubectl --context "kind-$CLUSTER" wait --for=condition=Ready node --all --timeout=180s >/dev/null
 }
 
