@@ -31,6 +31,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -143,6 +144,34 @@ func updateMicroservice(ns, name string, change func(*platformv1alpha1.Microserv
 	}, timeout, interval).Should(Succeed())
 }
 
+// updateOnce applies change to a fresh copy and returns the API server's
+// answer to the update. A conflict (the operator patched status in between)
+// is retried, so the answer is about the change itself: admission refusals
+// come back as they are.
+func updateOnce(ns, name string, change func(*platformv1alpha1.Microservice)) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		ms := &platformv1alpha1.Microservice{}
+		if err := k8sClient.Get(ctx, key(ns, name), ms); err != nil {
+			return err
+		}
+		change(ms)
+		return k8sClient.Update(ctx, ms)
+	})
+}
+
+// updateDeployment edits a Deployment as a person would with kubectl edit,
+// retrying a conflict with a write of the operator's.
+func updateDeployment(ns, name string, change func(*appsv1.Deployment)) {
+	ExpectWithOffset(1, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		d := &appsv1.Deployment{}
+		if err := k8sClient.Get(ctx, key(ns, name), d); err != nil {
+			return err
+		}
+		change(d)
+		return k8sClient.Update(ctx, d)
+	})).To(Succeed())
+}
+
 func isControlledBy(owner *platformv1alpha1.Microservice) OmegaMatcher {
 	return WithTransform(func(o client.Object) bool { return metav1.IsControlledBy(o, owner) }, BeTrue())
 }
@@ -212,12 +241,13 @@ var _ = Describe("Microservice controller", func() {
 
 	It("undoes hand edits and deletions of its children", func() {
 		createMicroservice(testutil.NewMicroservice(ns, "learning", testutil.WithReplicas(2)))
-		d := deploymentOf(ns, "learning")
+		deploymentOf(ns, "learning")
 
 		By("restoring an image and replicas edited by hand")
-		d.Spec.Template.Spec.Containers[0].Image = "attacker/image:latest"
-		d.Spec.Replicas = ptr.To[int32](7)
-		Expect(k8sClient.Update(ctx, d)).To(Succeed())
+		updateDeployment(ns, "learning", func(d *appsv1.Deployment) {
+			d.Spec.Template.Spec.Containers[0].Image = "attacker/image:latest"
+			d.Spec.Replicas = ptr.To[int32](7)
+		})
 		Eventually(func() string { return deploymentOf(ns, "learning").Spec.Template.Spec.Containers[0].Image }, timeout, interval).
 			Should(Equal(testutil.DefaultImage))
 		Eventually(func() *int32 { return deploymentOf(ns, "learning").Spec.Replicas }, timeout, interval).Should(HaveValue(Equal(int32(2))))
@@ -374,9 +404,8 @@ var _ = Describe("Microservice controller", func() {
 		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "career"), pdb) }, timeout, interval).Should(Succeed())
 
 		By("leaving the replica count to the autoscaler")
-		d := deploymentOf(ns, "career")
-		d.Spec.Replicas = ptr.To[int32](4) // what the HPA would do through /scale
-		Expect(k8sClient.Update(ctx, d)).To(Succeed())
+		deploymentOf(ns, "career")
+		updateDeployment(ns, "career", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](4) }) // what the HPA would do through /scale
 		Consistently(func() *int32 { return deploymentOf(ns, "career").Spec.Replicas }, 2*time.Second, interval).Should(HaveValue(Equal(int32(4))))
 
 		updateMicroservice(ns, "career", func(ms *platformv1alpha1.Microservice) { ms.Spec.Autoscaling = nil })
@@ -392,9 +421,8 @@ var _ = Describe("Microservice controller", func() {
 		Eventually(conditionOf(ns, "skills", "Paused"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "Paused"))
 
 		updateMicroservice(ns, "skills", func(ms *platformv1alpha1.Microservice) { ms.Spec.Image = "registry.example/other:v2" })
-		d := deploymentOf(ns, "skills")
-		d.Spec.Replicas = ptr.To[int32](5)
-		Expect(k8sClient.Update(ctx, d)).To(Succeed())
+		deploymentOf(ns, "skills")
+		updateDeployment(ns, "skills", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](5) })
 		Consistently(func() *appsv1.Deployment { return deploymentOf(ns, "skills") }, 2*time.Second, interval).Should(And(
 			HaveField("Spec.Replicas", HaveValue(Equal(int32(5)))),
 			HaveField("Spec.Template.Spec.Containers", ContainElement(HaveField("Image", testutil.DefaultImage)))))

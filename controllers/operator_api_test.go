@@ -215,10 +215,7 @@ var _ = Describe("Admission of the pod options and the database", func() {
 	It("refuses changes a bound claim cannot take, and takes growth", func() {
 		createMicroservice(m(testutil.WithSQLite("1Gi")))
 		change := func(f func(*platformv1alpha1.Microservice)) error {
-			ms := &platformv1alpha1.Microservice{}
-			Expect(k8sClient.Get(ctx, key(ns, "skills"), ms)).To(Succeed())
-			f(ms)
-			return k8sClient.Update(ctx, ms)
+			return updateOnce(ns, "skills", f)
 		}
 		Expect(change(func(ms *platformv1alpha1.Microservice) {
 			ms.Spec.Database.Storage = new(resource.MustParse("512Mi"))

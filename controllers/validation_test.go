@@ -168,10 +168,7 @@ var _ = Describe("Microservice validation", func() {
 
 	It("checks updates too: a running sqlite service cannot be scaled out", func() {
 		accepts("skills", sqlite)
-		ms := &platformv1alpha1.Microservice{}
-		Expect(k8sClient.Get(ctx, key(ns, "skills"), ms)).To(Succeed())
-		ms.Spec.Replicas = ptr.To[int32](2)
-		err := k8sClient.Update(ctx, ms)
+		err := updateOnce(ns, "skills", func(ms *platformv1alpha1.Microservice) { ms.Spec.Replicas = ptr.To[int32](2) })
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("replicas must be 0 or 1"))
 	})
