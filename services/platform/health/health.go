@@ -19,9 +19,14 @@ limitations under the License.
 //
 //   - /health/live: the process can serve. It never checks a dependency, so a
 //     database outage does not make the kubelet restart every pod at once.
-//   - /health/ready: the dependencies answer and the service is not draining;
-//     a 503 takes the pod out of the Service's endpoints.
-//   - /health: every check with its status and duration, for people.
+//   - /health/ready: the service can answer requests: its critical checks
+//     (its own database) pass and it is not draining; a 503 takes the pod
+//     out of the Service's endpoints. A non-critical check (the broker,
+//     whose events wait in the outbox while it is away) never fails it.
+//   - /health: every check with its status, duration and observed value,
+//     for people, in the style of the IETF health-check draft
+//     (draft-inadarei-api-health-check): pass, warn (a non-critical check
+//     fails) or fail.
 package health
 
 import (
@@ -29,6 +34,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,11 +45,29 @@ import (
 // CheckFunc reports whether one dependency answers; nil means healthy.
 type CheckFunc func(ctx context.Context) error
 
+// ObserveFunc measures a value that tells a person how a dependency's
+// absence is felt (the events waiting in the outbox beside the broker).
+type ObserveFunc func(ctx context.Context) (value float64, unit string, err error)
+
+// The statuses of the IETF health-check draft.
+const (
+	StatusPass = "pass"
+	StatusWarn = "warn"
+	StatusFail = "fail"
+)
+
+// ContentType is the draft's media type for a health report.
+const ContentType = "application/health+json"
+
 // Result is one check's outcome.
 type Result struct {
-	Status     string  `json:"status"`
-	DurationMS float64 `json:"duration_ms"`
-	Error      string  `json:"error,omitempty"`
+	Status string `json:"status"`
+	// Critical tells whether the check decides readiness.
+	Critical      bool     `json:"critical"`
+	DurationMS    float64  `json:"duration_ms"`
+	Output        string   `json:"output,omitempty"`
+	ObservedValue *float64 `json:"observedValue,omitempty"`
+	ObservedUnit  string   `json:"observedUnit,omitempty"`
 }
 
 // Report is the body of /health and /health/ready.
@@ -53,29 +77,46 @@ type Report struct {
 	Checks   map[string]Result `json:"checks"`
 }
 
-const (
-	statusUp   = "up"
-	statusDown = "down"
-)
+// Option changes how a check counts.
+type Option func(*check)
 
-// Checker runs named readiness checks concurrently, each under a timeout.
+// NonCritical makes a failing check a warning: it shows in /health and
+// never takes the pod out of rotation.
+func NonCritical() Option { return func(c *check) { c.critical = false } }
+
+// Observe adds observe's value to the check's result, pass or not.
+func Observe(observe ObserveFunc) Option { return func(c *check) { c.observe = observe } }
+
+type check struct {
+	name     string
+	run      CheckFunc
+	critical bool
+	observe  ObserveFunc
+}
+
+// Checker runs named checks concurrently, each under a timeout.
 type Checker struct {
 	timeout  time.Duration
 	mu       sync.RWMutex
-	checks   map[string]CheckFunc
+	checks   map[string]check
 	draining atomic.Bool
 }
 
 // New returns a Checker whose checks each get timeout to answer.
 func New(timeout time.Duration) *Checker {
-	return &Checker{timeout: timeout, checks: map[string]CheckFunc{}}
+	return &Checker{timeout: timeout, checks: map[string]check{}}
 }
 
-// Add registers a readiness check under name (e.g. "database", "broker").
-func (c *Checker) Add(name string, check CheckFunc) {
+// Add registers a check under name (e.g. "database", "broker"); it is
+// critical (decides readiness) unless an option says otherwise.
+func (c *Checker) Add(name string, run CheckFunc, opts ...Option) {
+	ch := check{name: name, run: run, critical: true}
+	for _, o := range opts {
+		o(&ch)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.checks[name] = check
+	c.checks[name] = ch
 }
 
 // Drain makes readiness fail from now on, so the endpoints controller takes
@@ -85,80 +126,108 @@ func (c *Checker) Drain() { c.draining.Store(true) }
 // Draining reports whether Drain was called.
 func (c *Checker) Draining() bool { return c.draining.Load() }
 
-// Run executes every check in parallel and reports them all.
-func (c *Checker) Run(ctx context.Context) Report {
+// Run executes every check in parallel and reports them all: fail when a
+// critical check fails or the service drains, warn when only non-critical
+// ones fail, pass otherwise.
+func (c *Checker) Run(ctx context.Context) Report { return c.run(ctx, false) }
+
+// Ready executes the critical checks only: the readiness probe's answer
+// must not wait on, or depend on, what it does not need to serve.
+func (c *Checker) Ready(ctx context.Context) Report { return c.run(ctx, true) }
+
+func (c *Checker) run(ctx context.Context, criticalOnly bool) Report {
 	c.mu.RLock()
-	names := make([]string, 0, len(c.checks))
-	for n := range c.checks {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	checks := make([]CheckFunc, len(names))
-	for i, n := range names {
-		checks[i] = c.checks[n]
+	checks := make([]check, 0, len(c.checks))
+	for _, ch := range c.checks {
+		if ch.critical || !criticalOnly {
+			checks = append(checks, ch)
+		}
 	}
 	c.mu.RUnlock()
+	slices.SortFunc(checks, func(a, b check) int { return strings.Compare(a.name, b.name) })
 
-	results := make([]Result, len(names))
+	results := make([]Result, len(checks))
 	var wg sync.WaitGroup
-	for i, check := range checks {
-		wg.Go(func() {
-			cctx, cancel := context.WithTimeout(ctx, c.timeout)
-			defer cancel()
-			start := time.Now()
-			err := check(cctx)
-			r := Result{Status: statusUp, DurationMS: float64(time.Since(start).Microseconds()) / 1000}
-			if err != nil {
-				r.Status, r.Error = statusDown, err.Error()
-			}
-			results[i] = r
-		})
+	for i, ch := range checks {
+		wg.Go(func() { results[i] = c.runOne(ctx, ch) })
 	}
 	wg.Wait()
 
-	rep := Report{Status: statusUp, Draining: c.Draining(), Checks: make(map[string]Result, len(names))}
-	for i, n := range names {
-		rep.Checks[n] = results[i]
-		if results[i].Status != statusUp {
-			rep.Status = statusDown
+	rep := Report{Status: StatusPass, Draining: c.Draining(), Checks: make(map[string]Result, len(checks))}
+	for i, ch := range checks {
+		rep.Checks[ch.name] = results[i]
+		switch {
+		case results[i].Status == StatusPass:
+		case ch.critical:
+			rep.Status = StatusFail
+		case rep.Status == StatusPass:
+			rep.Status = StatusWarn
 		}
 	}
 	if rep.Draining {
-		rep.Status = statusDown
+		rep.Status = StatusFail
 	}
 	return rep
+}
+
+func (c *Checker) runOne(ctx context.Context, ch check) Result {
+	cctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	start := time.Now()
+	err := ch.run(cctx)
+	r := Result{Status: StatusPass, Critical: ch.critical, DurationMS: float64(time.Since(start).Microseconds()) / 1000}
+	if err != nil {
+		r.Status, r.Output = StatusFail, err.Error()
+		if !ch.critical {
+			r.Status = StatusWarn
+		}
+	}
+	if ch.observe != nil {
+		if v, unit, oerr := ch.observe(cctx); oerr == nil {
+			r.ObservedValue, r.ObservedUnit = &v, unit
+		}
+	}
+	return r
 }
 
 // LiveHandler answers 200 whenever the process can run a handler at all.
 func (c *Checker) LiveHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		write(w, http.StatusOK, map[string]string{"status": statusUp})
+		write(w, http.StatusOK, map[string]string{"status": StatusPass})
 	})
 }
 
-// ReadyHandler answers 200 when every check passes and the service is not
-// draining, 503 otherwise, with the report either way.
+// ReadyHandler answers 200 when every critical check passes and the service
+// is not draining, 503 otherwise, with the report either way.
 func (c *Checker) ReadyHandler() http.Handler {
+	return c.handler(c.Ready)
+}
+
+// ReportHandler answers every check: 200 on pass or warn, 503 on fail.
+func (c *Checker) ReportHandler() http.Handler {
+	return c.handler(c.Run)
+}
+
+func (c *Checker) handler(run func(context.Context) Report) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rep := c.Run(r.Context())
+		rep := run(r.Context())
 		code := http.StatusOK
-		if rep.Status != statusUp {
+		if rep.Status == StatusFail {
 			code = http.StatusServiceUnavailable
 		}
 		write(w, code, rep)
 	})
 }
 
-// Register mounts /health, /health/live and /health/ready on mux. /health is
-// the readiness report, so a person sees what the probes see.
+// Register mounts /health, /health/live and /health/ready on mux.
 func (c *Checker) Register(mux *http.ServeMux) {
-	mux.Handle("GET "+contract.PathHealth, c.ReadyHandler())
+	mux.Handle("GET "+contract.PathHealth, c.ReportHandler())
 	mux.Handle("GET "+contract.PathLiveness, c.LiveHandler())
 	mux.Handle("GET "+contract.PathReadiness, c.ReadyHandler())
 }
 
 func write(w http.ResponseWriter, code int, body any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(body)

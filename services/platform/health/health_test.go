@@ -51,7 +51,7 @@ func serve(t *testing.T, c *health.Checker) string {
 	return srv.URL
 }
 
-func TestReady_reports_every_check_and_fails_on_any(t *testing.T) {
+func TestReady_reports_critical_checks_and_fails_on_any(t *testing.T) {
 	dbDown := errors.New("dial tcp 127.0.0.1:5432: connection refused")
 	var dbErr error
 	c := health.New(time.Second)
@@ -60,13 +60,13 @@ func TestReady_reports_every_check_and_fails_on_any(t *testing.T) {
 	url := serve(t, c)
 
 	code, rep := get(t, url+"/health/ready")
-	if code != http.StatusOK || rep.Status != "up" || len(rep.Checks) != 2 {
+	if code != http.StatusOK || rep.Status != health.StatusPass || len(rep.Checks) != 2 {
 		t.Fatalf("all up: %d %+v", code, rep)
 	}
 	dbErr = dbDown
 	code, rep = get(t, url+"/health")
-	if code != http.StatusServiceUnavailable || rep.Checks["database"].Status != "down" ||
-		rep.Checks["database"].Error != dbDown.Error() || rep.Checks["broker"].Status != "up" {
+	if code != http.StatusServiceUnavailable || rep.Status != health.StatusFail || rep.Checks["database"].Status != health.StatusFail ||
+		rep.Checks["database"].Output != dbDown.Error() || rep.Checks["broker"].Status != health.StatusPass {
 		t.Fatalf("database down: %d %+v", code, rep)
 	}
 }
@@ -109,10 +109,57 @@ func TestChecks_run_in_parallel_under_a_timeout(t *testing.T) {
 		}
 	})
 	rep := c.Run(context.Background())
-	if rep.Checks["hangs"].Status != "down" || rep.Checks["slow"].Status != "up" {
+	if rep.Checks["hangs"].Status != health.StatusFail || rep.Checks["slow"].Status != health.StatusPass {
 		t.Errorf("report = %+v", rep)
 	}
 	if rep.Checks["hangs"].DurationMS <= 0 {
 		t.Errorf("durations are reported, got %+v", rep.Checks["hangs"])
+	}
+}
+
+func TestNonCritical_failure_warns_and_keeps_the_pod_ready(t *testing.T) {
+	brokerDown := errors.New("dial tcp 10.96.0.9:6379: connection refused")
+	var brokerErr error
+	backlog := 0.0
+	c := health.New(time.Second)
+	c.Add("database", func(context.Context) error { return nil })
+	c.Add("broker", func(context.Context) error { return brokerErr }, health.NonCritical(),
+		health.Observe(func(context.Context) (float64, string, error) { return backlog, "events waiting in the outbox", nil }))
+	url := serve(t, c)
+
+	code, rep := get(t, url+"/health/ready")
+	if code != http.StatusOK || len(rep.Checks) != 1 || rep.Checks["database"].Status != health.StatusPass {
+		t.Fatalf("readiness checks only what serving needs: %d %+v", code, rep)
+	}
+	code, rep = get(t, url+"/health")
+	if code != http.StatusOK || rep.Status != health.StatusPass || rep.Checks["broker"].Critical {
+		t.Fatalf("all pass: %d %+v", code, rep)
+	}
+
+	brokerErr, backlog = brokerDown, 7
+	code, rep = get(t, url+"/health/ready")
+	if code != http.StatusOK || rep.Status != health.StatusPass {
+		t.Errorf("broker down must not take the pod out of rotation: %d %+v", code, rep)
+	}
+	code, rep = get(t, url+"/health")
+	b := rep.Checks["broker"]
+	if code != http.StatusOK || rep.Status != health.StatusWarn || b.Status != health.StatusWarn ||
+		b.Output != brokerDown.Error() || b.ObservedValue == nil || *b.ObservedValue != 7 ||
+		b.ObservedUnit != "events waiting in the outbox" {
+		t.Errorf("broker down: /health = %d %+v, want 200 warn with the backlog", code, rep)
+	}
+}
+
+func TestReport_has_the_drafts_media_type(t *testing.T) {
+	url := serve(t, health.New(time.Second))
+	for _, path := range []string{"/health", "/health/ready", "/health/live"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); ct != health.ContentType {
+			t.Errorf("%s Content-Type = %q, want %q", path, ct, health.ContentType)
+		}
 	}
 }
