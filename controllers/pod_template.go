@@ -31,7 +31,13 @@ import (
 )
 
 const (
-	portName  = "http"
+	// preStopSeconds is how long a stopping pod keeps serving before its
+	// process gets SIGTERM: the time for the endpoint removal to reach every
+	// kube-proxy and gateway, so no new connection goes to a pod that
+	// already stops. Kubernetes' default grace (30 s) leaves the service
+	// 25 s to drain.
+	preStopSeconds = 5
+	portName       = "http"
 	tmpVolume = "tmp"
 	tmpDir    = "/tmp"
 )
@@ -60,6 +66,7 @@ func podTemplateFor(p podTemplate) *corev1ac.PodTemplateSpecApplyConfiguration {
 	o := p.Options
 	c := p.Container.
 		WithSecurityContext(restrictedContainerSecurity()).
+		WithLifecycle(preStopWait(o.TerminationGracePeriodSeconds)).
 		WithVolumeMounts(corev1ac.VolumeMount().WithName(tmpVolume).WithMountPath(tmpDir)).
 		WithVolumeMounts(p.Mounts...)
 	applyContainerOptions(c, o)
@@ -86,6 +93,20 @@ func podTemplateFor(p podTemplate) *corev1ac.PodTemplateSpecApplyConfiguration {
 		t.WithAnnotations(annotations)
 	}
 	return t
+}
+
+// preStopWait is the native sleep hook (no shell needed in the image): it
+// takes preStopSeconds, or a third of a shorter grace period the user set
+// (the rest is the service's own drain), and nothing when the grace is 0.
+func preStopWait(grace *int64) *corev1ac.LifecycleApplyConfiguration {
+	n := int64(preStopSeconds)
+	if grace != nil {
+		n = min(n, *grace/3)
+	}
+	if n <= 0 {
+		return nil
+	}
+	return corev1ac.Lifecycle().WithPreStop(corev1ac.LifecycleHandler().WithSleep(corev1ac.SleepAction().WithSeconds(n)))
 }
 
 // union is a merged with b, b winning.

@@ -264,3 +264,29 @@ func Test_a_dependency_in_another_namespace_gets_its_URL(t *testing.T) {
 		t.Errorf("index keys = %v", got)
 	}
 }
+
+func Test_pods_wait_before_SIGTERM_for_the_endpoint_removal_to_spread(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		grace *int64
+		want  int64 // 0: no hook
+	}{
+		{"Kubernetes' default grace", nil, preStopSeconds},
+		{"a long grace", ptr.To[int64](120), preStopSeconds},
+		{"a short grace keeps two thirds for the drain", ptr.To[int64](6), 2},
+		{"no grace, no wait", ptr.To[int64](0), 0},
+	} {
+		for kind, tmpl := range podSpecs(t, platformv1alpha1.PodOptions{TerminationGracePeriodSeconds: tc.grace}) {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				l := tmpl.Spec.Containers[0].Lifecycle
+				var got int64
+				if l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+					got = l.PreStop.Sleep.Seconds
+				}
+				if got != tc.want || (tc.want == 0 && l != nil) {
+					t.Errorf("preStop sleep = %d (lifecycle %+v), want %d", got, l, tc.want)
+				}
+			})
+		}
+	}
+}

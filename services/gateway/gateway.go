@@ -46,17 +46,21 @@ type Gateway struct {
 	lastHash  [32]byte
 }
 
-// NewTransport is the pooled transport shared by every route and backend.
-func NewTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          512,
-		MaxIdleConnsPerHost:   128,
+// NewTransport is the pooled transport shared by every route and backend,
+// retrying once what a backend going away never handled (see retryOnce);
+// onRetry, when set, is told of each retry.
+func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
+	return retryOnce{next: &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: 128,
+		// Below the backends' server IdleTimeout (120 s), so the gateway
+		// closes an idle connection before the backend does, never racing it.
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     false,
-	}
+	}, retries: onRetry}
 }
 
 // Load reads the file at path once; it is an error for the first load to

@@ -17,6 +17,7 @@ limitations under the License.
 package gateway
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
 	reloads *prometheus.CounterVec
+	retries *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -42,8 +44,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_config_reloads_total", Help: "Configuration loads, by result.",
 		}, []string{"result"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_backend_retries_total", Help: "Calls sent again once because the backend never handled the first (a pod going away).",
+		}, []string{"host"}),
 	}
-	reg.MustRegister(m.latency, m.errors, m.reloads)
+	reg.MustRegister(m.latency, m.errors, m.reloads, m.retries)
 	return m
 }
 
@@ -61,3 +66,6 @@ func (m *metrics) backend(name string) backendMetrics {
 func (b backendMetrics) observe(d time.Duration) { b.latency.Observe(d.Seconds()) }
 
 func (b backendMetrics) failed() { b.errors.Inc() }
+
+// retried counts a retry by the backend's host (a Service name and port: few).
+func (m *metrics) retried(req *http.Request) { m.retries.WithLabelValues(req.URL.Host).Inc() }

@@ -61,7 +61,8 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})).With("service", "gateway")
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	g, err := Load(s.Config, logger, newMetrics(reg), NewTransport())
+	m := newMetrics(reg)
+	g, err := Load(s.Config, logger, m, NewTransport(m.retried))
 	if err != nil {
 		return err
 	}

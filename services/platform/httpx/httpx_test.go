@@ -220,6 +220,15 @@ func TestServer_drains_then_finishes_in_flight_requests(t *testing.T) {
 	if readyCode != http.StatusServiceUnavailable {
 		t.Errorf("readiness during drain = %d, want 503", readyCode)
 	}
+	// A client's kept-alive connection is told to close after its answer.
+	resp, err := http.Get(base + "/health/live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if !resp.Close { // set from the answer's "Connection: close"
+		t.Errorf("an answer during the drain keeps the connection alive")
+	}
 	close(release)
 	if code := <-slow; code != 200 {
 		t.Errorf("in-flight request = %d, want 200", code)

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -33,9 +34,15 @@ type Drainer interface {
 }
 
 // Server is an http.Server with the timeouts always set and a shutdown that
-// drains: on cancel, readiness turns 503 first, the server waits DrainDelay
-// for the endpoints controller to take the pod out of rotation, then stops
-// accepting and lets in-flight requests finish within ShutdownTimeout.
+// drains: on cancel, readiness turns 503 first and every answer says
+// "Connection: close", so each kept-alive client connection is closed by the
+// client after its next answer instead of by the server under a request in
+// flight (a kept-alive connection outlives the pod's removal from the
+// endpoints: kube-proxy routes only new connections). The server waits
+// DrainDelay for that, then stops accepting, closes what is idle and lets
+// in-flight requests finish within ShutdownTimeout. (The pod's preStop wait,
+// which the operator renders, has already let the endpoint removal spread
+// before SIGTERM arrives.)
 type Server struct {
 	Handler         http.Handler
 	Logger          *slog.Logger
@@ -47,8 +54,15 @@ type Server struct {
 // Serve answers on ln until ctx is cancelled, then drains and shuts down. It
 // returns the listener's error, or nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var draining atomic.Bool
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		s.Handler.ServeHTTP(w, r)
+	})
 	srv := &http.Server{
-		Handler:           s.Handler,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -65,6 +79,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.Logger.Info("Shutting down: draining", "drain_delay", s.DrainDelay)
+	draining.Store(true)
 	if s.Drainer != nil {
 		s.Drainer.Drain()
 	}
