@@ -38,8 +38,8 @@ const (
 	// 25 s to drain.
 	preStopSeconds = 5
 	portName       = "http"
-	tmpVolume = "tmp"
-	tmpDir    = "/tmp"
+	tmpVolume      = "tmp"
+	tmpDir         = "/tmp"
 )
 
 // podTemplate is what a kind computes for its pods; podTemplateFor adds the
