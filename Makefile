@@ -188,6 +188,12 @@ REDIS_IMG ?= skillmesh/redis:7-bookworm
 docker-build-redis: ## Build the sample broker's image from Debian's redis-server (where no registry answers).
 	hack/kind/redis-image.sh $(REDIS_IMG)
 
+POSTGRES_IMG ?= skillmesh/postgres:15-bookworm
+
+.PHONY: docker-build-postgres
+docker-build-postgres: ## Build a PostgreSQL server image from Debian's postgresql-15 (where no registry answers), for the e2e suite.
+	hack/kind/postgres-image.sh $(POSTGRES_IMG)
+
 .PHONY: build-services
 build-services: ## Build the services binary into bin/skillmesh-svc.
 	go build -o bin/skillmesh-svc ./services/cmd/skillmesh-svc

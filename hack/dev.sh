@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # make dev: the whole stack on a kind cluster, in real pods.
 #
-#   hack/dev.sh        # cluster, images, operator, sample stack, a sample CV, port-forward
-#   hack/dev.sh down   # stops the port-forward and deletes the cluster (make dev-down)
+#   hack/dev.sh        # cluster, images, operator, sample stack, a sample CV, the gateway on localhost
+#   hack/dev.sh down   # deletes the cluster (make dev-down)
+#
+# The way in is the kind node's port mapping (127.0.0.1:$DEV_PORT → the
+# NodePort of config/dev/gateway-nodeport.yaml): kube-proxy balances it over
+# the gateway's ready pods, so it keeps answering across gateway rollouts. A
+# cluster made before that mapping gets a port-forward that re-establishes
+# itself instead.
 #
 # Settings: KIND_CLUSTER (skillmesh), DEV_NAMESPACE (default), DEV_PORT (8080),
 # DEV_TIMEOUT seconds to wait for Ready (600).
@@ -13,6 +19,7 @@ cd "$ROOT"
 export KIND_CLUSTER=${KIND_CLUSTER:-skillmesh}
 NS=${DEV_NAMESPACE:-default}
 PORT=${DEV_PORT:-8080}
+export KIND_HOST_PORT=$PORT
 TIMEOUT=${DEV_TIMEOUT:-600}
 IMG=${IMG:-skillmesh/operator:v0.1.0}
 SERVICES_IMG=${SERVICES_IMG:-skillmesh/services:v0.1.0}
@@ -28,7 +35,7 @@ step() { printf '\n\033[1m==> %s\033[0m (%ds)\n' "$*" $((SECONDS - start)); }
 
 stop_port_forward() {
   if [ -f "$STATE/port-forward.pid" ]; then
-    kill "$(cat "$STATE/port-forward.pid")" 2>/dev/null || true
+    kill -- -"$(cat "$STATE/port-forward.pid")" 2>/dev/null || kill "$(cat "$STATE/port-forward.pid")" 2>/dev/null || true
     rm -f "$STATE/port-forward.pid"
   fi
 }
@@ -96,10 +103,19 @@ while :; do
 done
 "${KCTL[@]}" -n "$NS" get microservices,gateways
 
-step "port-forward of the gateway to localhost:$PORT"
+step "the gateway on localhost:$PORT"
+"${KCTL[@]}" apply -n "$NS" -f config/dev/gateway-nodeport.yaml >/dev/null
 stop_port_forward
-nohup "${KCTL[@]}" -n "$NS" port-forward service/api "$PORT:8080" >"$STATE/port-forward.log" 2>&1 &
-echo $! >"$STATE/port-forward.pid"
+if hack/kind/cluster.sh mapped; then
+  echo "  127.0.0.1:$PORT is the kind node's port 30080: the NodePort Service api-nodeport"
+else
+  # A port-forward follows one pod and ends with it: this loop starts it
+  # again within a second, in its own process group for make dev-down.
+  echo "  this cluster was made without the port mapping (make dev-down && make dev adds it): a self-restarting port-forward instead"
+  setsid bash -c "while :; do ${KCTL[*]} -n $NS port-forward service/api $PORT:8080; sleep 0.5; done" \
+    >"$STATE/port-forward.log" 2>&1 </dev/null &
+  echo $! >"$STATE/port-forward.pid"
+fi
 # Ready pods reach kube-proxy's rules a moment later: wait until every route
 # reaches its service.
 for route in /api/skills /api/career /api/learning; do
@@ -145,5 +161,5 @@ cat <<DONE
 Ready in $((SECONDS - start))s. The stack runs in the kind cluster $KIND_CLUSTER (kubectl context kind-$KIND_CLUSTER):
   kubectl get microservices,gateways
   curl localhost:$PORT/users/ada/dashboard
-The port-forward runs in the background (log: $STATE/port-forward.log); make dev-down removes it all.
+localhost:$PORT keeps answering across rollouts of the gateway; make dev-down removes it all.
 DONE

@@ -6,7 +6,10 @@
 #   hack/kind/cluster.sh env    # prints PATH= with the kind and kubectl used here
 #
 # KIND_CLUSTER names the cluster (default skillmesh); kind merges its context,
-# kind-$KIND_CLUSTER, into your kubeconfig as usual.
+# kind-$KIND_CLUSTER, into your kubeconfig as usual. KIND_HOST_PORT, when set,
+# maps 127.0.0.1:$KIND_HOST_PORT on this machine to the node's port
+# $KIND_NODE_PORT (30080), the gateway's NodePort in make dev: a way in that
+# kube-proxy balances over the gateway's pods, so it outlives any of them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,6 +22,8 @@ TOOLS=$CACHE/kind/bin
 BIN=$CACHE/kube/v$KUBE_VERSION
 # The pod range of the node image's CNI config (hack/kind/node-image.sh).
 POD_SUBNET=10.244.0.0/16
+HOST_PORT=${KIND_HOST_PORT:-}
+NODE_PORT=${KIND_NODE_PORT:-30080}
 # kind's default Service range (kube-apiserver --service-cluster-ip-range).
 SERVICE_SUBNET=10.96.0.0/16
 export PATH=$TOOLS:$BIN:$PATH
@@ -45,6 +50,14 @@ kubeadmConfigPatches:
   kind: KubeletConfiguration
   failCgroupV1: false
 YAML
+  if [ -n "$HOST_PORT" ]; then
+    cat <<YAML
+nodes:
+- role: control-plane
+  extraPortMappings:
+  - {containerPort: $NODE_PORT, hostPort: $HOST_PORT, listenAddress: 127.0.0.1, protocol: TCP}
+YAML
+  fi
   if "$HERE/docker.sh" restricted; then
     cat <<'YAML'
 containerdConfigPatches:
@@ -55,6 +68,13 @@ containerdConfigPatches:
     restrict_oom_score_adj = true
 YAML
   fi
+}
+
+# mapped tells whether the existing node publishes $NODE_PORT on $HOST_PORT
+# (a cluster made before the mapping, or without it, does not).
+mapped() {
+  docker inspect -f '{{range $p, $b := .HostConfig.PortBindings}}{{$p}}={{range $b}}{{.HostPort}}{{end}} {{end}}' \
+    "$CLUSTER-control-plane" 2>/dev/null | grep -q "$NODE_PORT/tcp=$HOST_PORT"
 }
 
 up() {
@@ -107,5 +127,6 @@ case ${1:-up} in
   up) up ;;
   down) down ;;
   env) echo "PATH=$PATH" ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  mapped) mapped ;;
+  *) echo "usage: $0 up|down|env|mapped" >&2; exit 2 ;;
 esac
