@@ -47,6 +47,7 @@ var (
 	managerImage  = envOr("IMG", "skillmesh/operator:v0.1.0")
 	servicesImage = envOr("SERVICES_IMG", "skillmesh/services:v0.1.0")
 	redisImage    = envOr("REDIS_IMG", "skillmesh/redis:7-bookworm")
+	postgresImage = envOr("POSTGRES_IMG", "skillmesh/postgres:15-bookworm")
 
 	kubectl = utils.Kubectl{Context: "kind-" + clusterName}
 	k8s     client.WithWatch
@@ -78,13 +79,13 @@ func TestE2E(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	By("building the operator's, the services' and Redis' images")
-	_, err := utils.Run(exec.Command("make", "docker-build", "docker-build-services", "docker-build-redis",
-		"IMG="+managerImage, "SERVICES_IMG="+servicesImage, "REDIS_IMG="+redisImage))
+	By("building the operator's, the services', Redis' and PostgreSQL's images")
+	_, err := utils.Run(exec.Command("make", "docker-build", "docker-build-services", "docker-build-redis", "docker-build-postgres",
+		"IMG="+managerImage, "SERVICES_IMG="+servicesImage, "REDIS_IMG="+redisImage, "POSTGRES_IMG="+postgresImage))
 	Expect(err).NotTo(HaveOccurred())
 
 	By("loading them into kind (no registry: imagePullPolicy IfNotPresent with pinned tags)")
-	_, err = utils.Run(exec.Command("kind", "load", "docker-image", "--name", clusterName, managerImage, servicesImage, redisImage))
+	_, err = utils.Run(exec.Command("kind", "load", "docker-image", "--name", clusterName, managerImage, servicesImage, redisImage, postgresImage))
 	Expect(err).NotTo(HaveOccurred())
 
 	By("installing the CRDs and deploying the operator")

@@ -371,6 +371,8 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 			g.Expect(resp.Header.Get("X-Skillmesh-Completed")).To(Equal("true"))
 		}, shortTimeout).Should(Succeed())
 	})
+
+	resilienceSpecs()
 })
 
 // --- helpers ---------------------------------------------------------------

@@ -183,7 +183,11 @@ func (c *Checker) runOne(ctx context.Context, ch check) Result {
 		}
 	}
 	if ch.observe != nil {
-		if v, unit, oerr := ch.observe(cctx); oerr == nil {
+		// A timeout of its own: a check that used up its time (a broker that
+		// does not answer) is when the observed value matters most.
+		octx, ocancel := context.WithTimeout(ctx, c.timeout)
+		defer ocancel()
+		if v, unit, oerr := ch.observe(octx); oerr == nil {
 			r.ObservedValue, r.ObservedUnit = &v, unit
 		}
 	}
