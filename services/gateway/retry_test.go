@@ -125,7 +125,7 @@ func TestBackend_going_away_is_retried_once_for_idempotent_requests(t *testing.T
 
 func grepLines(s, sub string) string {
 	var out []string
-	for _, l := range strings.Split(s, "\n") {
+	for l := range strings.SplitSeq(s, "\n") {
 		if strings.Contains(l, sub) {
 			out = append(out, l)
 		}

@@ -37,7 +37,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -403,8 +402,8 @@ func gatewayCondition(name, condType string) func() *metav1.Condition {
 	}
 }
 
-func haveStatus(status metav1.ConditionStatus, reason string) OmegaMatcher {
-	return And(Not(BeNil()), HaveField("Status", status), HaveField("Reason", reason))
+func haveStatus(want metav1.ConditionStatus, reason string) OmegaMatcher {
+	return And(Not(BeNil()), HaveField("Status", want), HaveField("Reason", reason))
 }
 
 func beTrueWith(reason string) OmegaMatcher { return haveStatus(metav1.ConditionTrue, reason) }
@@ -434,7 +433,7 @@ func podNames(name string) []string {
 func scale(name string, replicas int32) {
 	ms := getMicroservice(name)
 	patch := client.MergeFrom(ms.DeepCopy())
-	ms.Spec.Replicas = ptr.To(replicas)
+	ms.Spec.Replicas = new(replicas)
 	ExpectWithOffset(1, k8s.Patch(ctx, ms, patch)).To(Succeed())
 }
 

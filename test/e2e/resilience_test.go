@@ -1,3 +1,5 @@
+//go:build e2e
+
 /*
 Copyright 2026 The skillmesh Authors.
 
@@ -110,7 +112,7 @@ func resilienceSpecs() {
 		By("every assessment, those made during the outage too, reaches career and then learning")
 		assessed := l.assessed()
 		Eventually(delivered, stackTimeout).WithArguments(edge, assessed).Should(Equal(len(assessed)))
-		fmt.Fprintf(GinkgoWriter, "Redis down 30 s: %d assessments (%d during the outage), %d plans refreshed and recommended after\n",
+		GinkgoWriter.Printf("Redis down 30 s: %d assessments (%d during the outage), %d plans refreshed and recommended after\n",
 			len(assessed), during, delivered(edge, assessed))
 	})
 
@@ -140,7 +142,7 @@ func resilienceSpecs() {
 		groups, err := kubectl.Run("-n", namespace, "exec", "deploy/redis", "--", "redis-cli", "XINFO", "GROUPS", "skillmesh:events:skills.assessed")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(groups).To(ContainSubstring("career"))
-		fmt.Fprintf(GinkgoWriter, "Redis pod deleted: %d assessments, %d delivered, stream %d → %d\n",
+		GinkgoWriter.Printf("Redis pod deleted: %d assessments, %d delivered, stream %d → %d\n",
 			len(assessed), len(assessed), streamBefore, streamBefore+len(assessed))
 	})
 
@@ -160,7 +162,7 @@ func resilienceSpecs() {
 		time.Sleep(2 * time.Second)
 		l.stop()
 		l.report("sqlite rollout (skills, 1 replica)")
-		fmt.Fprintf(GinkgoWriter, "sqlite rollout gap: %s with failures (%d of %d requests)\n",
+		GinkgoWriter.Printf("sqlite rollout gap: %s with failures (%d of %d requests)\n",
 			l.reads.gap().Round(100*time.Millisecond), l.reads.failed(), l.reads.count())
 	})
 
@@ -283,8 +285,6 @@ func (e *edgeClient) do(method, path, body string) (int, string) {
 type worker struct {
 	name string
 	next func(i int) (method, path, body string)
-	// ok, when set, is told of each 2xx answer (to remember what was made).
-	ok func(i int, body string)
 }
 
 func readers() []worker {
@@ -447,10 +447,10 @@ func (l *load) stop() {
 func (l *load) report(title string) {
 	line := func(side string, s *stats) {
 		if s.count() > 0 {
-			fmt.Fprintf(GinkgoWriter, "  %-6s %6d requests %4d non-2xx  p99 %s\n", side, s.count(), s.failed(), s.p99().Round(time.Millisecond))
+			GinkgoWriter.Printf("  %-6s %6d requests %4d non-2xx  p99 %s\n", side, s.count(), s.failed(), s.p99().Round(time.Millisecond))
 		}
 	}
-	fmt.Fprintf(GinkgoWriter, "%s:\n", title)
+	GinkgoWriter.Printf("%s:\n", title)
 	line("reads", &l.reads)
 	line("writes", &l.writes)
 	AddReportEntry(title, fmt.Sprintf("reads %d (%d non-2xx, p99 %s), writes %d (%d non-2xx, p99 %s)",

@@ -167,7 +167,9 @@ func TestReport_has_the_drafts_media_type(t *testing.T) {
 func TestObserve_reports_even_when_the_check_used_up_its_time(t *testing.T) {
 	c := health.New(50 * time.Millisecond)
 	c.Add("broker", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, health.NonCritical(),
-		health.Observe(func(ctx context.Context) (float64, string, error) { return 3, "events waiting in the outbox", ctx.Err() }))
+		health.Observe(func(ctx context.Context) (float64, string, error) {
+			return 3, "events waiting in the outbox", ctx.Err()
+		}))
 	b := c.Run(context.Background()).Checks["broker"]
 	if b.Status != health.StatusWarn || b.ObservedValue == nil || *b.ObservedValue != 3 {
 		t.Errorf("a hanging broker: %+v, want warn with the backlog", b)
