@@ -91,16 +91,7 @@ func markDeploymentAvailable(ns, name string) {
 		if err := k8sClient.Get(ctx, key(ns, name), d); err != nil {
 			return err
 		}
-		n := ptr.Deref(d.Spec.Replicas, 1)
-		d.Status = appsv1.DeploymentStatus{
-			ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-			Conditions: []appsv1.DeploymentCondition{
-				{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable",
-					Message: "Deployment has minimum availability.", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()},
-				{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
-					Message: "ReplicaSet has successfully progressed.", LastUpdateTime: metav1.Now(), LastTransitionTime: metav1.Now()},
-			},
-		}
+		d.Status = testutil.AvailableStatus(d)
 		return k8sClient.Status().Update(ctx, d)
 	}, timeout, interval).Should(Succeed())
 }

@@ -564,16 +564,7 @@ func fakeDeploymentController(ctx context.Context, c client.Client) {
 				if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == n && d.Status.UpdatedReplicas == n {
 					continue
 				}
-				now := metav1.Now()
-				d.Status = appsv1.DeploymentStatus{
-					ObservedGeneration: d.Generation, Replicas: n, UpdatedReplicas: n, ReadyReplicas: n, AvailableReplicas: n,
-					Conditions: []appsv1.DeploymentCondition{
-						{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue, Reason: "MinimumReplicasAvailable",
-							Message: "Deployment has minimum availability.", LastUpdateTime: now, LastTransitionTime: now},
-						{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue, Reason: "NewReplicaSetAvailable",
-							Message: "ReplicaSet has successfully progressed.", LastUpdateTime: now, LastTransitionTime: now},
-					},
-				}
+				d.Status = testutil.AvailableStatus(d)
 				_ = c.Status().Update(ctx, d) // a conflict is retried on the next round
 			}
 		}
