@@ -24,6 +24,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -116,50 +118,135 @@ func Parse(data []byte) (Config, error) {
 	return c, nil
 }
 
-// Validate checks what the CRD checks too, for files written by hand.
+// Validate reports everything the gateway would refuse, each problem named
+// by its place in the file (routes[0], aggregations[1].compute.total): what
+// the CRD's schema checks, for files written by hand, and what it cannot:
+// expressions that do not compile, backend paths naming a {param} their
+// aggregation lacks, paths the gateway's router cannot tell apart. The
+// operator runs it on the file it is about to write and the gateway on the
+// file it is about to serve.
 func (c Config) Validate() error {
 	var errs []error
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
 	if c.Version != Version {
 		errs = append(errs, fmt.Errorf("version %d: this gateway reads version %d", c.Version, Version))
 	}
+	mux := http.NewServeMux()
 	prefixes := map[string]bool{}
 	for i, r := range c.Routes {
+		field := fmt.Sprintf("routes[%d] (%s)", i, r.PathPrefix)
 		if !strings.HasPrefix(r.PathPrefix, "/") || prefixes[r.PathPrefix] {
-			errs = append(errs, fmt.Errorf("routes[%d]: pathPrefix %q must start with '/' and be unique", i, r.PathPrefix))
+			fail(field, "pathPrefix %q must start with '/' and be unique", r.PathPrefix)
 		}
 		prefixes[r.PathPrefix] = true
 		if !strings.HasPrefix(r.Upstream, "http://") && !strings.HasPrefix(r.Upstream, "https://") {
-			errs = append(errs, fmt.Errorf("routes[%d]: upstream %q is not an http(s) URL", i, r.Upstream))
+			fail(field, "upstream %q is not an http(s) URL", r.Upstream)
+		} else if _, err := url.Parse(r.Upstream); err != nil {
+			fail(field, "upstream: %v", err)
 		}
 		if r.Timeout.Duration <= 0 {
-			errs = append(errs, fmt.Errorf("routes[%d]: timeout must be positive", i))
+			fail(field, "timeout must be positive")
+		}
+		for _, p := range RoutePatterns(r) {
+			if err := register(mux, p); err != nil {
+				fail(field, "pathPrefix: %v", err)
+			}
 		}
 	}
 	paths := map[string]bool{}
 	for i, a := range c.Aggregations {
+		field := fmt.Sprintf("aggregations[%d] (%s)", i, a.Path)
 		if !strings.HasPrefix(a.Path, "/") || paths[a.Path] {
-			errs = append(errs, fmt.Errorf("aggregations[%d]: path %q must start with '/' and be unique", i, a.Path))
+			fail(field, "path %q must start with '/' and be unique", a.Path)
 		}
 		paths[a.Path] = true
 		if a.OnError != "partial" && a.OnError != "fail" {
-			errs = append(errs, fmt.Errorf("aggregations[%d]: onError %q must be partial or fail", i, a.OnError))
+			fail(field, "onError %q must be partial or fail", a.OnError)
 		}
 		if a.Timeout.Duration <= 0 {
-			errs = append(errs, fmt.Errorf("aggregations[%d]: timeout must be positive", i))
+			fail(field, "timeout must be positive")
 		}
 		if len(a.Backends) == 0 {
-			errs = append(errs, fmt.Errorf("aggregations[%d]: needs at least one backend", i))
+			fail(field, "needs at least one backend")
 		}
+		if err := register(mux, AggregationPattern(a)); err != nil {
+			fail(field, "path: %v", err)
+		}
+		params := pathParams(a.Path)
 		keys := map[string]bool{}
 		for j, b := range a.Backends {
+			bf := fmt.Sprintf("%s.backends[%d] (%s)", field, j, b.Key)
 			if b.Key == "" || keys[b.Key] {
-				errs = append(errs, fmt.Errorf("aggregations[%d].backends[%d]: key %q must be set and unique", i, j, b.Key))
+				fail(bf, "key %q must be set and unique", b.Key)
 			}
 			keys[b.Key] = true
 			if !strings.HasPrefix(b.Path, "/") {
-				errs = append(errs, fmt.Errorf("aggregations[%d].backends[%d]: path %q must start with '/'", i, j, b.Path))
+				fail(bf, "path %q must start with '/'", b.Path)
 			}
+			if !strings.HasPrefix(b.Upstream, "http://") && !strings.HasPrefix(b.Upstream, "https://") {
+				fail(bf, "upstream %q is not an http(s) URL", b.Upstream)
+			}
+			for _, seg := range strings.Split(b.Path, "/") {
+				name, isParam := segmentParam(seg)
+				name = strings.TrimSuffix(name, "...")
+				switch {
+				case !isParam && strings.ContainsAny(seg, "{}"):
+					fail(bf, "path segment %q: a {param} must be a whole segment", seg)
+				case isParam && !params[name]:
+					fail(bf, "path %q names {%s}, which the aggregation's path %q does not have", b.Path, name, a.Path)
+				}
+			}
+		}
+		if _, err := CompileCompute(a); err != nil {
+			fail(field, "%v", err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RoutePatterns are the router's patterns for a route: the prefix itself and
+// everything under it.
+func RoutePatterns(r Route) []string {
+	prefix := strings.TrimSuffix(r.PathPrefix, "/")
+	if prefix == "" {
+		return []string{"/"}
+	}
+	return []string{prefix, prefix + "/"}
+}
+
+// AggregationPattern is the router's pattern for an aggregation: GET only.
+func AggregationPattern(a Aggregation) string { return http.MethodGet + " " + a.Path }
+
+// register adds pattern to mux, turning ServeMux's panic on a bad or
+// conflicting pattern into an error.
+func register(mux *http.ServeMux, pattern string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	mux.Handle(pattern, http.NotFoundHandler())
+	return nil
+}
+
+// pathParams are the {names} of an aggregation's path (ServeMux wildcards,
+// {name} or {name...}).
+func pathParams(path string) map[string]bool {
+	out := map[string]bool{}
+	for _, seg := range strings.Split(path, "/") {
+		if name, ok := segmentParam(seg); ok {
+			out[strings.TrimSuffix(name, "...")] = true // {rest...} names rest
+		}
+	}
+	return out
+}
+
+// segmentParam is the name of a path segment that is a {name}.
+func segmentParam(seg string) (string, bool) {
+	if len(seg) > 2 && strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+		return seg[1 : len(seg)-1], true
+	}
+	return "", false
 }

@@ -68,6 +68,20 @@ func TestParse_refuses_bad_files_naming_the_problem(t *testing.T) {
 			c.Aggregations[0].Backends = append(c.Aggregations[0].Backends, c.Aggregations[0].Backends[0])
 		}, "key"},
 		"no backends": {func(c *Config) { c.Aggregations[0].Backends = nil }, "at least one backend"},
+		"CEL that does not compile": {func(c *Config) { c.Aggregations[0].Compute["n"] = "size(skills.skills" },
+			"aggregations[0] (/users/{user_id}/dashboard): compute.n:"},
+		"CEL naming an unknown variable": {func(c *Config) { c.Aggregations[0].Compute["n"] = "size(careers.gaps)" },
+			"compute.n:"},
+		"backend param the path lacks": {func(c *Config) { c.Aggregations[0].Backends[0].Path = "/users/{id}/skills" },
+			"aggregations[0] (/users/{user_id}/dashboard).backends[0] (skills): path \"/users/{id}/skills\" names {id}"},
+		"param inside a segment": {func(c *Config) { c.Aggregations[0].Backends[0].Path = "/users/u-{user_id}" },
+			"a {param} must be a whole segment"},
+		"bad aggregation pattern": {func(c *Config) { c.Aggregations[0].Path = "/users/{user_id/dashboard" }, "aggregations[0]"},
+		// ServeMux refuses two patterns where neither is more specific: the
+		// route's path is narrower, the aggregation's method is.
+		"route and aggregation that overlap": {func(c *Config) {
+			c.Routes[0].PathPrefix = "/users/me/dashboard"
+		}, "conflicts"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := sample()

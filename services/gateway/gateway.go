@@ -18,13 +18,15 @@ limitations under the License.
 // aggregations of the file the Gateway controller renders, and reloads the
 // file when Kubernetes swaps the ConfigMap behind it, without dropping a
 // request. A file that does not parse, or whose CEL does not compile, is
-// refused with a log line and the previous configuration keeps serving.
+// refused with a log line and the previous configuration keeps serving; a
+// gateway whose first file is refused runs not ready until a good one comes.
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -34,6 +36,7 @@ import (
 	"time"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
 
 // Gateway holds the live configuration.
@@ -43,7 +46,17 @@ type Gateway struct {
 	metrics   *metrics
 	transport http.RoundTripper
 	current   atomic.Pointer[router]
-	lastHash  [32]byte
+	// served is the hash of the configuration current serves; file is the
+	// hash and the refusal of the file last read, when it was refused.
+	served  atomic.Pointer[string]
+	refused atomic.Pointer[refusal]
+	lastSum [32]byte
+}
+
+// refusal is a file the gateway read and would not serve.
+type refusal struct {
+	hash string
+	err  error
 }
 
 // NewTransport is the pooled transport shared by every route and backend,
@@ -63,43 +76,90 @@ func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
 	}, retries: onRetry}
 }
 
-// Load reads the file at path once; it is an error for the first load to
-// fail, since there is nothing to fall back on.
-func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper) (*Gateway, error) {
+// Load reads the file at path once. A file that is missing or refused is
+// not fatal: the gateway starts without a configuration, answers 503 and
+// stays not ready (see Check) until a valid file arrives, so a bad
+// ConfigMap shows as a pod that is not ready, with the reason in /health,
+// rather than a crash loop.
+func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper) *Gateway {
 	g := &Gateway{path: path, logger: logger, metrics: m, transport: transport}
-	if changed, err := g.reload(); err != nil || !changed {
-		return nil, fmt.Errorf("load %s: %w", path, err)
+	if _, err := g.reload(); err != nil {
+		logger.Error("Configuration refused; not ready until a valid one arrives", "path", path, "error", err)
 	}
-	return g, nil
+	return g
 }
 
 // reload reads the file and swaps it in when it changed and is valid.
 func (g *Gateway) reload() (bool, error) {
 	data, err := os.ReadFile(g.path)
 	if err != nil {
+		g.refused.Store(&refusal{err: err})
 		return false, err
 	}
 	sum := sha256.Sum256(data)
-	if bytes.Equal(sum[:], g.lastHash[:]) {
+	if sum == g.lastSum {
 		return false, nil
 	}
-	cfg, err := gatewayconfig.Parse(data)
+	g.lastSum = sum // do not log the same bad file every tick
+	hash := "sha256:" + hex.EncodeToString(sum[:])
+	r, err := g.compile(data)
 	if err != nil {
-		g.lastHash = sum // do not log the same bad file every tick
-		g.metrics.reloads.WithLabelValues("refused").Inc()
-		return false, err
-	}
-	r, err := newRouter(cfg, g.transport, g.metrics)
-	if err != nil {
-		g.lastHash = sum
+		g.refused.Store(&refusal{hash: hash, err: err})
 		g.metrics.reloads.WithLabelValues("refused").Inc()
 		return false, err
 	}
 	g.current.Store(r)
-	g.lastHash = sum
+	g.served.Store(&hash)
+	g.refused.Store(nil)
 	g.metrics.reloads.WithLabelValues("loaded").Inc()
-	g.logger.Info("Configuration loaded", "routes", len(cfg.Routes), "aggregations", len(cfg.Aggregations))
+	g.logger.Info("Configuration loaded", "hash", hash, "routes", r.routes, "aggregations", r.aggregations)
 	return true, nil
+}
+
+func (g *Gateway) compile(data []byte) (*router, error) {
+	cfg, err := gatewayconfig.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return newRouter(cfg, g.transport, g.metrics)
+}
+
+// Check is the readiness check "config": it passes once a configuration
+// serves, and reports its hash (the operator's ConfigMap hash annotation
+// can be compared with it).
+func (g *Gateway) Check(context.Context) error {
+	if g.current.Load() == nil {
+		if r := g.refused.Load(); r != nil {
+			return fmt.Errorf("no valid configuration yet: %w", r.err)
+		}
+		return errors.New("no configuration loaded yet")
+	}
+	return nil
+}
+
+// ServedHash observes the hash of the configuration served.
+func (g *Gateway) ServedHash(context.Context) (any, string, error) {
+	if h := g.served.Load(); h != nil {
+		return *h, "sha256 of the routes file served", nil
+	}
+	return nil, "", errors.New("none served")
+}
+
+// CheckFile is the non-critical check "config-file": it warns while the
+// file on disk was refused and an older configuration keeps serving.
+func (g *Gateway) CheckFile(context.Context) error {
+	if r := g.refused.Load(); r != nil {
+		return fmt.Errorf("the file was refused, the previous configuration keeps serving: %w", r.err)
+	}
+	return nil
+}
+
+// FileHash observes the hash of the file on disk, when it was refused.
+func (g *Gateway) FileHash(context.Context) (any, string, error) {
+	if r := g.refused.Load(); r != nil && r.hash != "" {
+		return r.hash, "sha256 of the refused file", nil
+	}
+	return nil, "", errors.New("no refused file")
 }
 
 // Watch reloads the file every interval until ctx ends. Polling by content
@@ -122,5 +182,11 @@ func (g *Gateway) Watch(ctx context.Context, interval time.Duration) error {
 
 // ServeHTTP serves the request on the configuration current when it arrived.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.current.Load().mux.ServeHTTP(w, r)
+	cur := g.current.Load()
+	if cur == nil {
+		httpx.WriteError(w, httpx.Errorf(http.StatusServiceUnavailable, "no_configuration",
+			"the gateway has no valid configuration yet; see /health"))
+		return
+	}
+	cur.mux.ServeHTTP(w, r)
 }

@@ -18,7 +18,10 @@ package gateway_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -69,11 +72,20 @@ func newBackend(t *testing.T, delay time.Duration, status int, body any) *backen
 	return b
 }
 
-// startGateway writes cfg and runs the gateway through its real Run.
+// startGateway writes cfg and runs the gateway through its real Run,
+// returning once it is ready.
 func startGateway(t *testing.T, cfg gatewayconfig.Config) (url, path string) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), gatewayconfig.FileName)
 	writeConfig(t, path, cfg)
+	url = runGateway(t, path)
+	waitStatus(t, url+"/health/ready", 200)
+	return url, path
+}
+
+// runGateway runs the gateway on the file at path, ready or not.
+func runGateway(t *testing.T, path string) (url string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -91,22 +103,23 @@ func startGateway(t *testing.T, cfg gatewayconfig.Config) (url, path string) {
 			t.Errorf("gateway stopped with %v", err)
 		}
 	})
-	url = "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String()
+}
+
+// waitStatus polls url until it answers want.
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	last := 0
 	for {
-		if resp, err := http.Get(url + "/health/ready"); err == nil {
+		if resp, err := http.Get(url); err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return url, path
+			if last = resp.StatusCode; last == want {
+				return
 			}
 		}
-		select {
-		case err := <-done:
-			t.Fatalf("gateway exited: %v", err)
-		default:
-		}
 		if time.Now().After(deadline) {
-			t.Fatal("gateway not ready")
+			t.Fatalf("%s answers %d, want %d", url, last, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -263,13 +276,55 @@ func TestBad_configuration_is_refused_and_the_previous_keeps_serving(t *testing.
 	}
 }
 
-func TestLoad_refuses_a_CEL_expression_that_does_not_compile(t *testing.T) {
-	b := newBackend(t, 0, 200, map[string]any{})
-	path := filepath.Join(t.TempDir(), "gateway.json")
-	writeConfig(t, path, dashboard("partial", time.Second, map[string]*backend{"skills": b}, map[string]string{"n": "size(skills.skills"}))
-	err := gateway.Run(context.Background(), settings.FromMap(map[string]string{"GATEWAY_CONFIG": path}), io.Discard, nil)
-	if err == nil || !strings.Contains(err.Error(), "compute n") {
-		t.Errorf("err = %v, want the bad expression named", err)
+// A pod whose first file is refused runs not ready, says why in /health
+// and answers 503, instead of crash-looping; a valid file makes it ready and
+// /health names the hash it serves.
+func TestA_refused_first_file_keeps_the_pod_not_ready_until_a_valid_one(t *testing.T) {
+	b := newBackend(t, 0, 200, map[string]any{"skills": []any{1, 2}})
+	bad := map[string]gatewayconfig.Config{
+		"CEL that does not compile": dashboard("partial", time.Second, map[string]*backend{"skills": b}, map[string]string{"n": "size(skills.skills"}),
+		"a backend {param} the path lacks": func() gatewayconfig.Config {
+			c := dashboard("partial", time.Second, map[string]*backend{"skills": b}, nil)
+			c.Aggregations[0].Backends[0].Path = "/users/{user}/skills"
+			return c
+		}(),
+		"two routes on one prefix": {Routes: []gatewayconfig.Route{
+			{PathPrefix: "/api/a", Service: "a", Upstream: b.URL, Timeout: dur(time.Second)},
+			{PathPrefix: "/api/a", Service: "b", Upstream: b.URL, Timeout: dur(time.Second)},
+		}},
+	}
+	for name, cfg := range bad {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), gatewayconfig.FileName)
+			writeConfig(t, path, cfg)
+			url := runGateway(t, path)
+			waitStatus(t, url+"/health/live", 200)
+			code, _, report := getJSON(t, url+"/health/ready")
+			if code != 503 {
+				t.Fatalf("/health/ready = %d, want 503 with a refused file", code)
+			}
+			check, _ := report["checks"].(map[string]any)["config"].(map[string]any)
+			if check["status"] != "fail" || !strings.Contains(fmt.Sprint(check["output"]), "no valid configuration") {
+				t.Errorf("config check = %v, want a failure saying why", check)
+			}
+			if code, _, body := getJSON(t, url+"/users/ada/dashboard"); code != 503 || body["error"] == nil {
+				t.Errorf("request without a configuration: %d %v, want a 503 JSON error", code, body)
+			}
+
+			good := dashboard("partial", time.Second, map[string]*backend{"skills": b}, map[string]string{"n": "size(skills.skills)"})
+			writeConfig(t, path, good)
+			waitStatus(t, url+"/health/ready", 200)
+			data, _ := gatewayconfig.Marshal(good)
+			sum := sha256.Sum256(data)
+			_, _, report = getJSON(t, url+"/health")
+			check, _ = report["checks"].(map[string]any)["config"].(map[string]any)
+			if want := "sha256:" + hex.EncodeToString(sum[:]); check["observedValue"] != want {
+				t.Errorf("served hash = %v, want %s", check["observedValue"], want)
+			}
+			if code, _, body := getJSON(t, url+"/users/ada/dashboard"); code != 200 || body["n"] != float64(2) {
+				t.Errorf("after a valid file: %d %v", code, body)
+			}
+		})
 	}
 }
 

@@ -46,7 +46,8 @@ const HeaderCompleted = "X-Skillmesh-Completed"
 // a reload builds a new one and swaps it in, so requests in flight finish on
 // the router they started with.
 type router struct {
-	mux http.Handler
+	mux                  http.Handler
+	routes, aggregations int
 }
 
 // newRouter compiles cfg; any route or expression that does not compile
@@ -59,12 +60,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 			return nil, fmt.Errorf("route %s: upstream: %w", r.PathPrefix, err)
 		}
 		h := proxyHandler(r, up, transport, m.backend(r.Service))
-		prefix := strings.TrimSuffix(r.PathPrefix, "/")
-		patterns := []string{prefix, prefix + "/"}
-		if prefix == "" {
-			patterns = []string{"/"}
-		}
-		for _, p := range patterns {
+		for _, p := range gatewayconfig.RoutePatterns(r) {
 			if err := registerSafely(mux, p, h); err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
 			}
@@ -80,15 +76,15 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		}))
 	}
 	for _, a := range cfg.Aggregations {
-		exprs, err := compileCompute(a)
+		exprs, err := gatewayconfig.CompileCompute(a)
 		if err != nil {
 			return nil, err
 		}
-		if err := registerSafely(mux, "GET "+a.Path, aggregateHandler(a, exprs, transport, compileBackends(a, m))); err != nil {
+		if err := registerSafely(mux, gatewayconfig.AggregationPattern(a), aggregateHandler(a, exprs, transport, compileBackends(a, m))); err != nil {
 			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
 		}
 	}
-	return &router{mux: mux}, nil
+	return &router{mux: mux, routes: len(cfg.Routes), aggregations: len(cfg.Aggregations)}, nil
 }
 
 // registerSafely turns ServeMux's panic on a bad or conflicting pattern
@@ -178,7 +174,7 @@ func compileBackends(a gatewayconfig.Aggregation, m *metrics) []backendCall {
 		for seg := range strings.SplitSeq(b.Path, "/") {
 			param := strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}")
 			if param {
-				seg = strings.Trim(seg, "{}")
+				seg = strings.TrimSuffix(strings.Trim(seg, "{}"), "...")
 			}
 			c.segments, c.params = append(c.segments, seg), append(c.params, param)
 		}
@@ -216,7 +212,7 @@ type backendResult struct {
 // aggregateHandler calls every backend at once, each under the
 // aggregation's deadline, merges the JSON answers by key, adds the computed
 // fields, and answers no later than the deadline whatever a backend does.
-func aggregateHandler(a gatewayconfig.Aggregation, exprs []computed, transport http.RoundTripper, calls []backendCall) http.Handler {
+func aggregateHandler(a gatewayconfig.Aggregation, exprs []gatewayconfig.Expr, transport http.RoundTripper, calls []backendCall) http.Handler {
 	client := &http.Client{Transport: transport}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), a.Timeout.Duration)
@@ -258,12 +254,12 @@ func aggregateHandler(a gatewayconfig.Aggregation, exprs []computed, transport h
 		}
 		vars := maps.Clone(merged)
 		for _, e := range exprs {
-			v, err := e.eval(vars)
+			v, err := e.Eval(vars)
 			if err != nil {
-				errs["compute."+e.name] = map[string]any{errorField: err.Error()}
+				errs["compute."+e.Name] = map[string]any{errorField: err.Error()}
 				continue
 			}
-			merged[e.name] = v
+			merged[e.Name] = v
 		}
 		if len(errs) > 0 {
 			merged["_errors"] = errs

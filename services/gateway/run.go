@@ -62,13 +62,13 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
-	g, err := Load(s.Config, logger, m, NewTransport(m.retried))
-	if err != nil {
-		return err
-	}
+	g := Load(s.Config, logger, m, NewTransport(m.retried))
 	checker := health.New(time.Second)
+	checker.Add("config", g.Check, health.Observe(g.ServedHash))
+	checker.Add("config-file", g.CheckFile, health.NonCritical(), health.Observe(g.FileHash))
 	handler := NewServer(g, checker, reg, logger)
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", ":"+strconv.Itoa(s.Port)); err != nil {
 			return err
 		}

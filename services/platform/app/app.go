@@ -138,7 +138,7 @@ func Start(ctx context.Context, name, prefix string, src settings.Source, stderr
 	return a, nil
 }
 
-func (a *App) outboxBacklog(ctx context.Context) (float64, string, error) {
+func (a *App) outboxBacklog(ctx context.Context) (any, string, error) {
 	n, err := outbox.Pending(ctx, a.DB)
 	return float64(n), "events waiting in the outbox", err
 }

@@ -46,8 +46,10 @@ import (
 type CheckFunc func(ctx context.Context) error
 
 // ObserveFunc measures a value that tells a person how a dependency's
-// absence is felt (the events waiting in the outbox beside the broker).
-type ObserveFunc func(ctx context.Context) (value float64, unit string, err error)
+// absence is felt (the events waiting in the outbox beside the broker) or
+// what it is (the hash of the configuration a gateway serves): any JSON
+// value, as the draft allows.
+type ObserveFunc func(ctx context.Context) (value any, unit string, err error)
 
 // The statuses of the IETF health-check draft.
 const (
@@ -63,11 +65,11 @@ const ContentType = "application/health+json"
 type Result struct {
 	Status string `json:"status"`
 	// Critical tells whether the check decides readiness.
-	Critical      bool     `json:"critical"`
-	DurationMS    float64  `json:"duration_ms"`
-	Output        string   `json:"output,omitempty"`
-	ObservedValue *float64 `json:"observedValue,omitempty"`
-	ObservedUnit  string   `json:"observedUnit,omitempty"`
+	Critical      bool    `json:"critical"`
+	DurationMS    float64 `json:"duration_ms"`
+	Output        string  `json:"output,omitempty"`
+	ObservedValue any     `json:"observedValue,omitempty"`
+	ObservedUnit  string  `json:"observedUnit,omitempty"`
 }
 
 // Report is the body of /health and /health/ready.
@@ -188,7 +190,7 @@ func (c *Checker) runOne(ctx context.Context, ch check) Result {
 		octx, ocancel := context.WithTimeout(ctx, c.timeout)
 		defer ocancel()
 		if v, unit, oerr := ch.observe(octx); oerr == nil {
-			r.ObservedValue, r.ObservedUnit = &v, unit
+			r.ObservedValue, r.ObservedUnit = v, unit
 		}
 	}
 	return r

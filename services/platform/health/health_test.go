@@ -124,7 +124,7 @@ func TestNonCritical_failure_warns_and_keeps_the_pod_ready(t *testing.T) {
 	c := health.New(time.Second)
 	c.Add("database", func(context.Context) error { return nil })
 	c.Add("broker", func(context.Context) error { return brokerErr }, health.NonCritical(),
-		health.Observe(func(context.Context) (float64, string, error) { return backlog, "events waiting in the outbox", nil }))
+		health.Observe(func(context.Context) (any, string, error) { return backlog, "events waiting in the outbox", nil }))
 	url := serve(t, c)
 
 	code, rep := get(t, url+"/health/ready")
@@ -144,7 +144,7 @@ func TestNonCritical_failure_warns_and_keeps_the_pod_ready(t *testing.T) {
 	code, rep = get(t, url+"/health")
 	b := rep.Checks["broker"]
 	if code != http.StatusOK || rep.Status != health.StatusWarn || b.Status != health.StatusWarn ||
-		b.Output != brokerDown.Error() || b.ObservedValue == nil || *b.ObservedValue != 7 ||
+		b.Output != brokerDown.Error() || b.ObservedValue != 7.0 ||
 		b.ObservedUnit != "events waiting in the outbox" {
 		t.Errorf("broker down: /health = %d %+v, want 200 warn with the backlog", code, rep)
 	}
@@ -167,11 +167,11 @@ func TestReport_has_the_drafts_media_type(t *testing.T) {
 func TestObserve_reports_even_when_the_check_used_up_its_time(t *testing.T) {
 	c := health.New(50 * time.Millisecond)
 	c.Add("broker", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }, health.NonCritical(),
-		health.Observe(func(ctx context.Context) (float64, string, error) {
-			return 3, "events waiting in the outbox", ctx.Err()
+		health.Observe(func(ctx context.Context) (any, string, error) {
+			return 3.0, "events waiting in the outbox", ctx.Err()
 		}))
 	b := c.Run(context.Background()).Checks["broker"]
-	if b.Status != health.StatusWarn || b.ObservedValue == nil || *b.ObservedValue != 3 {
+	if b.Status != health.StatusWarn || b.ObservedValue != 3.0 {
 		t.Errorf("a hanging broker: %+v, want warn with the backlog", b)
 	}
 }

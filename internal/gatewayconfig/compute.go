@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package gateway
+package gatewayconfig
 
 import (
 	"fmt"
@@ -23,51 +23,54 @@ import (
 
 	"cel.dev/cel-go/cel"
 	"google.golang.org/protobuf/types/known/structpb"
-
-	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
 )
 
-// computed is one compiled `compute` field of an aggregation.
-type computed struct {
-	name string
+// computeCostLimit bounds one evaluation, so an expression over a large
+// answer cannot hold a request.
+const computeCostLimit = 100_000
+
+// Expr is one compiled `compute` field of an aggregation.
+type Expr struct {
+	Name string
 	prg  cel.Program
 }
 
-// compileCompute compiles an aggregation's expressions over variables named
-// after its backend keys. A file with an expression that does not compile
-// is refused whole, so the previous configuration keeps serving.
-func compileCompute(a gatewayconfig.Aggregation) ([]computed, error) {
+// CompileCompute compiles an aggregation's expressions over variables named
+// after its backend keys, in name order. The operator calls it before it
+// writes a file and the gateway before it serves one: the same code on both
+// sides, so what the operator accepts the gateway loads.
+func CompileCompute(a Aggregation) ([]Expr, error) {
 	opts := make([]cel.EnvOption, 0, len(a.Backends))
 	for _, b := range a.Backends {
 		opts = append(opts, cel.Variable(b.Key, cel.DynType))
 	}
 	env, err := cel.NewEnv(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
+		return nil, fmt.Errorf("compute: %w", err)
 	}
 	names := make([]string, 0, len(a.Compute))
 	for n := range a.Compute {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	out := make([]computed, 0, len(names))
+	out := make([]Expr, 0, len(names))
 	for _, n := range names {
 		ast, iss := env.Compile(a.Compute[n])
 		if iss != nil && iss.Err() != nil {
-			return nil, fmt.Errorf("aggregation %s: compute %s: %w", a.Path, n, iss.Err())
+			return nil, fmt.Errorf("compute.%s: %w", n, iss.Err())
 		}
-		prg, err := env.Program(ast, cel.CostLimit(100_000))
+		prg, err := env.Program(ast, cel.CostLimit(computeCostLimit))
 		if err != nil {
-			return nil, fmt.Errorf("aggregation %s: compute %s: %w", a.Path, n, err)
+			return nil, fmt.Errorf("compute.%s: %w", n, err)
 		}
-		out = append(out, computed{name: n, prg: prg})
+		out = append(out, Expr{Name: n, prg: prg})
 	}
 	return out, nil
 }
 
-// eval runs one expression over the merged answer and returns a JSON value.
-func (c computed) eval(vars map[string]any) (any, error) {
-	val, _, err := c.prg.Eval(vars)
+// Eval runs the expression over the merged answer and returns a JSON value.
+func (e Expr) Eval(vars map[string]any) (any, error) {
+	val, _, err := e.prg.Eval(vars)
 	if err != nil {
 		return nil, err
 	}
