@@ -89,6 +89,27 @@ func applyChild[T client.Object, A runtime.ApplyConfiguration](s *children, kind
 	}
 }
 
+// createIfMissing applies desired only when no object of that name exists:
+// for a child whose content must not change now, but without which the
+// workload cannot start.
+func createIfMissing[T client.Object](s *children, kind, name string, live T, desired runtime.ApplyConfiguration) {
+	key := client.ObjectKey{Namespace: s.owner.GetNamespace(), Name: name}
+	switch err := s.c.Get(s.ctx, key, live); {
+	case err == nil:
+		return
+	case !apierrors.IsNotFound(err):
+		s.errs = append(s.errs, readFailed(fmt.Errorf("get %s %s: %w", kind, key, err)))
+		return
+	}
+	if err := s.c.Apply(s.ctx, desired, fieldOwner, client.ForceOwnership); err != nil {
+		s.errs = append(s.errs, fmt.Errorf("apply %s %s: %w", kind, key, err))
+		return
+	}
+	childWrites.WithLabelValues(kind, outcomeCreated).Inc()
+	s.changes = append(s.changes, fmt.Sprintf("%s %s %s", applyCreated, kind, name))
+	s.created = true
+}
+
 // applyWorkload applies what every owner runs: the Deployment and Service,
 // and the autoscaler and disruption budget when asked for (removing them
 // when no longer asked for).

@@ -115,6 +115,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 		// The spec cannot be written as a routes file: no retry can help.
 		applyErr = reconcile.TerminalError(fmt.Errorf("render the routes file: %w", applyErr))
 	} else {
+		obs.ConfigChecked, obs.ConfigErr = true, children.ConfigErr
 		applyErr = r.applyChildren(ctx, gw, children)
 	}
 	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
@@ -123,7 +124,13 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 
 func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {
 	s := newChildren(ctx, r.Client, r.Recorder, gw)
-	applyChild(s, "ConfigMap", gatewayConfigMapName(gw.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	if ch.ConfigErr != nil {
+		// Keep the last valid file: the running pods serve it and new pods
+		// start on it.
+		createIfMissing(s, "ConfigMap", gatewayConfigMapName(gw.Name), &corev1.ConfigMap{}, ch.ConfigMap)
+	} else {
+		applyChild(s, "ConfigMap", gatewayConfigMapName(gw.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
+	}
 	s.applyWorkload(gw.Name, ch.workloadChildren)
 	return s.done()
 }

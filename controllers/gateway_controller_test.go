@@ -27,6 +27,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -157,6 +158,69 @@ var _ = Describe("Gateway controller", func() {
 			platformv1alpha1.BackendStatus{Service: "skills", URL: fmt.Sprintf("http://skills.%s.svc.cluster.local:8080", ns), Ready: true}))
 	})
 
+	It("keeps the last valid file while the spec holds one the gateway would refuse, and says where", func() {
+		for _, name := range []string{"skills", "learning"} {
+			createMicroservice(testutil.NewMicroservice(ns, name))
+		}
+		gw := dashboardGateway(ns)
+		gw.Spec.Routes = gw.Spec.Routes[:1]
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		for _, name := range []string{"skills", "learning", "api"} {
+			deploymentOf(ns, name)
+			markDeploymentAvailable(ns, name)
+		}
+		Eventually(gatewayCondition(ns, "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "Ready"))
+		Expect(gatewayCondition(ns, "ConfigValid")()).To(haveCondition(metav1.ConditionTrue, "ConfigValid"))
+		Expect(kstatusOf(gw)()).To(Equal(status.CurrentStatus))
+		valid := routesFile(ns)
+
+		for _, bad := range []struct {
+			what   string
+			change func(*platformv1alpha1.Gateway)
+			says   string
+		}{
+			{"an expression that does not compile", func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Aggregations[0].Compute["total_skills"] = "size(skills.skills"
+			}, "spec.aggregations[0] (/users/{user_id}/dashboard): compute.total_skills: ERROR: <input>:1:"},
+			{"a backend path naming a parameter the aggregation lacks", func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Aggregations[0].Compute["total_skills"] = "size(skills.skills)"
+				gw.Spec.Aggregations[0].Backends[1].Path = "/users/{id}/courses"
+			}, `spec.aggregations[0] (/users/{user_id}/dashboard).backends[1] (courses): path "/users/{id}/courses" names {id}`},
+		} {
+			By("refusing " + bad.what)
+			updateGateway(ns, bad.change)
+			Eventually(gatewayCondition(ns, "ConfigValid"), timeout, interval).Should(And(
+				haveCondition(metav1.ConditionFalse, "InvalidConfig"), HaveField("Message", ContainSubstring(bad.says))))
+			Eventually(gatewayCondition(ns, "Ready"), timeout, interval).Should(haveCondition(metav1.ConditionFalse, "InvalidConfig"))
+			Expect(gatewayCondition(ns, "Stalled")()).To(haveCondition(metav1.ConditionTrue, "InvalidConfig"))
+			Expect(kstatusOf(gw)()).To(Equal(status.FailedStatus))
+			Consistently(func() string { return routesFile(ns) }, "500ms", interval).Should(Equal(valid))
+		}
+
+		By("shipping the fix")
+		updateGateway(ns, func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Backends[1].Path = "/users/{user_id}/courses"
+			gw.Spec.Aggregations[0].Compute["course_count"] = "size(courses.courses)"
+		})
+		Eventually(gatewayCondition(ns, "ConfigValid"), timeout, interval).Should(haveCondition(metav1.ConditionTrue, "ConfigValid"))
+		Eventually(kstatusOf(gw), timeout, interval).Should(Equal(status.CurrentStatus))
+		cfg, err := renderedGatewayConfig(ns)()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cfg.Aggregations[0].Compute).To(HaveKeyWithValue("course_count", "size(courses.courses)"))
+	})
+
+	It("starts a Gateway whose first spec the gateway would refuse with an empty routes ConfigMap", func() {
+		gw := dashboardGateway(ns)
+		gw.Spec.Aggregations[0].Compute["total_skills"] = "skills.skills.size("
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		Eventually(gatewayCondition(ns, "ConfigValid"), timeout, interval).Should(haveCondition(metav1.ConditionFalse, "InvalidConfig"))
+		// The pods can mount it and start, and stay not ready: no file.
+		cm := &corev1.ConfigMap{}
+		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "api-routes"), cm) }, timeout, interval).Should(Succeed())
+		Expect(cm.Data).To(BeEmpty())
+		deploymentOf(ns, "api")
+	})
+
 	It("undoes a hand edit of the rendered file, and writes nothing when nothing changed", func() {
 		createMicroservice(testutil.NewMicroservice(ns, "skills"))
 		Expect(k8sClient.Create(ctx, dashboardGateway(ns))).To(Succeed())
@@ -192,6 +256,27 @@ var _ = Describe("Gateway controller", func() {
 		Expect(versions()).To(Equal(before))
 	})
 })
+
+// updateGateway changes the Gateway "api" in ns, retrying on conflicts.
+func updateGateway(ns string, change func(*platformv1alpha1.Gateway)) {
+	EventuallyWithOffset(1, func() error {
+		gw := &platformv1alpha1.Gateway{}
+		if err := k8sClient.Get(ctx, key(ns, "api"), gw); err != nil {
+			return err
+		}
+		change(gw)
+		return k8sClient.Update(ctx, gw)
+	}, timeout, interval).Should(Succeed())
+}
+
+// routesFile is the raw file in the Gateway's routes ConfigMap.
+func routesFile(ns string) string {
+	cm := &corev1.ConfigMap{}
+	if err := k8sClient.Get(ctx, key(ns, "api-routes"), cm); err != nil {
+		return ""
+	}
+	return cm.Data[gatewayconfig.FileName]
+}
 
 func isControlledByGateway(owner *platformv1alpha1.Gateway) OmegaMatcher {
 	return WithTransform(func(o client.Object) bool { return metav1.IsControlledBy(o, owner) }, BeTrue())

@@ -17,7 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -53,7 +55,13 @@ type gatewayInput struct {
 // gatewayChildren is the desired state of a Gateway's children.
 type gatewayChildren struct {
 	workloadChildren
+	// ConfigMap holds the routes file; when ConfigErr is set it holds no file
+	// and is only created when missing, so a Gateway's first pods start (and
+	// stay not ready) and later ones keep the last valid file.
 	ConfigMap *corev1ac.ConfigMapApplyConfiguration
+	// ConfigErr is why the gateway would refuse the file the spec renders,
+	// each problem named by its place in the spec.
+	ConfigErr error
 }
 
 func gatewayConfigMapName(gw string) string { return gw + "-routes" }
@@ -73,19 +81,43 @@ func backendServices(gw *platformv1alpha1.Gateway) []string {
 	return slices.Compact(names)
 }
 
-// renderGateway computes the Gateway's children. It is pure.
+// renderGateway computes the Gateway's children. It is pure. The routes
+// file goes through the gateway's own checks first (the same code): a spec
+// the CRD's schema lets through but the gateway would refuse never reaches
+// the pods.
 func renderGateway(in gatewayInput) (gatewayChildren, error) {
 	gw := in.Gateway
-	data, err := gatewayconfig.Marshal(gatewayConfigFor(in))
+	cfg := gatewayConfigFor(in)
+	cfg.Version = gatewayconfig.Version
+	ch := gatewayChildren{
+		workloadChildren: renderWorkload(gatewayWorkload(in)),
+		ConfigMap: corev1ac.ConfigMap(gatewayConfigMapName(gw.Name), gw.Namespace).
+			WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)),
+	}
+	if err := cfg.Validate(); err != nil {
+		ch.ConfigErr = specError(err)
+		return ch, nil
+	}
+	data, err := gatewayconfig.Marshal(cfg)
 	if err != nil {
 		return gatewayChildren{}, err
 	}
-	return gatewayChildren{
-		workloadChildren: renderWorkload(gatewayWorkload(in)),
-		ConfigMap: corev1ac.ConfigMap(gatewayConfigMapName(gw.Name), gw.Namespace).
-			WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)).
-			WithData(map[string]string{gatewayconfig.FileName: string(data)}),
-	}, nil
+	ch.ConfigMap.WithData(map[string]string{gatewayconfig.FileName: string(data)})
+	return ch, nil
+}
+
+// specError says the file's problems in the spec's words: the file's routes
+// and aggregations are the spec's, in order, so "aggregations[0] (…)"
+// becomes "spec.aggregations[0] (…)". The compiler's own lines (the
+// expression and a caret under the fault) stay as they are.
+func specError(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "routes[") || strings.HasPrefix(l, "aggregations[") {
+			lines[i] = "spec." + l
+		}
+	}
+	return errors.New(strings.Join(lines, "\n"))
 }
 
 // gatewayWorkload describes the gateway's Deployment, Service, autoscaler

@@ -17,14 +17,18 @@ limitations under the License.
 package controllers
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/contract"
@@ -130,5 +134,104 @@ func Test_gateway_image_replicas_autoscaling_and_budget(t *testing.T) {
 	}
 	if ch := renderGW(t, testGateway(func(gw *platformv1alpha1.Gateway) { gw.Spec.Replicas = new(int32(3)) })); ch.PDB == nil {
 		t.Errorf("three gateway replicas without an implied disruption budget")
+	}
+}
+
+// Every kind of file the gateway would refuse is caught at render, named in
+// the spec's words, and leaves the routes ConfigMap without a file (so it is
+// only created when missing, never overwritten).
+func Test_a_spec_the_gateway_would_refuse_renders_no_file_and_says_where(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(*platformv1alpha1.Gateway)
+		want   []string
+	}{
+		"expression that does not compile": {func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Compute = map[string]string{"total": "size(a.items"}
+		}, []string{"spec.aggregations[0] (/d): compute.total: ERROR:", "Syntax error"}},
+		"expression naming no backend": {func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Compute = map[string]string{"ok": "size(a.x)", "total": "size(careers.gaps)"}
+		}, []string{"spec.aggregations[0] (/d): compute.total:", "undeclared reference to 'careers'"}},
+		"backend path naming a parameter the aggregation lacks": {func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Backends[1].Path = "/users/{user_id}/plan"
+		}, []string{`spec.aggregations[0] (/d).backends[1] (b): path "/users/{user_id}/plan" names {user_id}`}},
+		"route and aggregation the router cannot tell apart": {func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Path = "/api/{area}/skills"
+			gw.Spec.Routes[0].PathPrefix = "/api/x/skills"
+		}, []string{"spec.aggregations[0] (/api/{area}/skills): path:", "conflicts"}},
+		"two problems at once": {func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Aggregations[0].Compute = map[string]string{"m": "a.", "n": "b."}
+		}, []string{"spec.aggregations[0] (/d): compute.m:", "spec.aggregations[0] (/d): compute.n:"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			gw := testGateway(tc.change)
+			ch := renderGW(t, gw)
+			if ch.ConfigErr == nil {
+				t.Fatal("ConfigErr = nil, want the gateway's refusal")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(ch.ConfigErr.Error(), w) {
+					t.Errorf("ConfigErr = %q, want it to contain %q", ch.ConfigErr, w)
+				}
+			}
+			if ch.ConfigMap.Data != nil {
+				t.Errorf("ConfigMap carries a file although the gateway would refuse it: %v", ch.ConfigMap.Data)
+			}
+			if ch.Deployment == nil || ch.Service == nil {
+				t.Error("the workload must still be rendered")
+			}
+		})
+	}
+	if ch := renderGW(t, testGateway()); ch.ConfigErr != nil || ch.ConfigMap.Data[gatewayconfig.FileName] == "" {
+		t.Errorf("a valid spec: ConfigErr = %v, file = %q", ch.ConfigErr, ch.ConfigMap.Data[gatewayconfig.FileName])
+	}
+}
+
+// An invalid routes file makes the Gateway ConfigValid False, not Ready and
+// Stalled, which kstatus reads as Failed; the pass is still complete.
+func Test_gateway_status_of_a_refused_file(t *testing.T) {
+	gw := testGateway(func(gw *platformv1alpha1.Gateway) { gw.Spec.Replicas = ptr.To[int32](2) })
+	gw.Generation = 4
+	obs := gatewayObservation{Workload: workloadObservation{Deployment: observedDeployment()}, ConfigChecked: true,
+		Backends:  []reference{dep("career", true, true), dep("learning", true, true), dep("skills", true, true)},
+		ConfigErr: errors.New("spec.aggregations[0] (/d): compute.total: ERROR: <input>:1:6: Syntax error")}
+	st := computeGatewayStatus(gw, obs)
+	for typ, want := range map[string]struct {
+		status metav1.ConditionStatus
+		reason string
+	}{
+		platformv1alpha1.ConditionConfigValid: {metav1.ConditionFalse, platformv1alpha1.ReasonInvalidConfig},
+		platformv1alpha1.ConditionReady:       {metav1.ConditionFalse, platformv1alpha1.ReasonInvalidConfig},
+		platformv1alpha1.ConditionStalled:     {metav1.ConditionTrue, platformv1alpha1.ReasonInvalidConfig},
+		platformv1alpha1.ConditionReconciling: {metav1.ConditionFalse, platformv1alpha1.ReasonInvalidConfig},
+	} {
+		c := meta.FindStatusCondition(st.Conditions, typ)
+		if c == nil || c.Status != want.status || c.Reason != want.reason {
+			t.Errorf("%s = %+v, want %s %s", typ, c, want.status, want.reason)
+			continue
+		}
+		if typ != platformv1alpha1.ConditionReconciling && !strings.Contains(c.Message, "spec.aggregations[0] (/d): compute.total") {
+			t.Errorf("%s message %q does not name the place", typ, c.Message)
+		}
+	}
+	if st.ObservedGeneration != 4 {
+		t.Errorf("observedGeneration = %d, want 4: the pass completed", st.ObservedGeneration)
+	}
+
+	obs.ConfigErr = nil
+	st = computeGatewayStatus(gw, obs)
+	if c := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionConfigValid); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("ConfigValid = %+v, want True", c)
+	}
+	if c := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionReady); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("Ready = %+v, want True", c)
+	}
+
+	// A pass that ended before it rendered leaves ConfigValid as it was.
+	gw.Status = st
+	gw.Status.Conditions[0].Message = "kept"
+	before := *meta.FindStatusCondition(gw.Status.Conditions, platformv1alpha1.ConditionConfigValid)
+	st = computeGatewayStatus(gw, gatewayObservation{Outcome: outcome{ReadErr: errors.New("boom")}})
+	if c := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionConfigValid); c == nil || *c != before {
+		t.Errorf("ConfigValid = %+v, want it unchanged (%+v)", c, before)
 	}
 }

@@ -19,6 +19,7 @@ package controllers
 import (
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -33,6 +34,10 @@ type gatewayObservation struct {
 	Backends      []reference
 	Outcome       outcome
 	ClusterDomain string
+	// ConfigChecked: the pass rendered the routes file and checked it;
+	// ConfigErr is what the gateway would refuse in it.
+	ConfigChecked bool
+	ConfigErr     error
 }
 
 // computeGatewayStatus derives the Gateway's status from an observation; its
@@ -51,18 +56,41 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 	if !resolved {
 		refs = unknownReferences(backendVocabulary)
 	}
-	setConditions(&st.Conditions, statusInput{
+	in := statusInput{
 		Generation: gw.Generation,
 		Workload:   obs.Workload,
 		Desired:    desired,
 		References: refs,
 		Outcome:    obs.Outcome,
 		Ready:      st.Ready,
-	})
+	}
+	if obs.ConfigChecked {
+		// Unchecked (the pass ended before it rendered), ConfigValid keeps
+		// what the last check said, with that check's generation.
+		in.Extra = []metav1.Condition{configValidCondition(obs.ConfigErr)}
+		if obs.ConfigErr != nil {
+			in.Outcome.Invalid = fmt.Errorf("%s: %w", refusedFileMessage, obs.ConfigErr)
+		}
+	}
+	setConditions(&st.Conditions, in)
 	if obs.Outcome.complete() {
 		st.ObservedGeneration = gw.Generation
 	}
 	return st
+}
+
+const refusedFileMessage = "The gateway would refuse the routes file (its pods keep the last valid one)"
+
+// configValidCondition says whether the gateway would accept the routes file
+// the spec renders, and if not, where and why.
+func configValidCondition(err error) metav1.Condition {
+	c := metav1.Condition{Type: platformv1alpha1.ConditionConfigValid, Status: metav1.ConditionTrue,
+		Reason: platformv1alpha1.ReasonConfigValid, Message: "The gateway accepts the routes and aggregations"}
+	if err != nil {
+		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonInvalidConfig
+		c.Message = refusedFileMessage + ": " + err.Error()
+	}
+	return c
 }
 
 func backendStatuses(refs []reference) []platformv1alpha1.BackendStatus {

@@ -58,6 +58,11 @@ type outcome struct {
 	ApplyErr error
 	// Refused: the API server refused a child; terminal.
 	Refused error
+	// Invalid: the spec passed the API server's schema but cannot be
+	// realised as written (a routes file the gateway would refuse). The pass
+	// applied everything else and is complete; like a refusal, only a change
+	// of the spec can help.
+	Invalid error
 }
 
 // outcomeOf classifies the error a pass returns.

@@ -189,6 +189,8 @@ func degradedCondition(d *appsv1.Deployment, o outcome, pods *podIssue) metav1.C
 	switch {
 	case o.Refused != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonApplyRefused, refusalMessage(o.Refused)
+	case o.Invalid != nil:
+		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonInvalidConfig, o.Invalid.Error()
 	case o.ApplyErr != nil:
 		c.Status, c.Reason, c.Message = metav1.ConditionTrue, platformv1alpha1.ReasonApplyFailed, o.ApplyErr.Error()
 	case pods != nil:

@@ -109,6 +109,11 @@ const (
 	// pod, an exceeded progress deadline, a child the API server refused.
 	// kstatus reads it as Failed.
 	ConditionStalled = "Stalled"
+	// ConditionConfigValid is True when a Gateway's routes and aggregations
+	// make a file its gateway accepts: every expression compiles, every
+	// backend path names only parameters its aggregation has, no two paths
+	// collide. While False, <name>-routes keeps the last valid file.
+	ConditionConfigValid = "ConfigValid"
 )
 
 // Condition reasons, CamelCase as the API conventions ask.
@@ -159,4 +164,9 @@ const (
 	ReasonBackendNotFound = "BackendNotFound"
 	// ReasonBackendNotReady: a Microservice a Gateway names is not Ready.
 	ReasonBackendNotReady = "BackendNotReady"
+	// ReasonConfigValid: the gateway would accept the rendered file.
+	ReasonConfigValid = "ConfigValid"
+	// ReasonInvalidConfig: the gateway would refuse the rendered file; the
+	// message names the place and the problem.
+	ReasonInvalidConfig = "InvalidConfig"
 )

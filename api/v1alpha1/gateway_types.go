@@ -205,7 +205,7 @@ type GatewayStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready, Reconciling, Stalled, Available, Progressing,
-	// Degraded and BackendsReady.
+	// Degraded, BackendsReady and ConfigValid.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

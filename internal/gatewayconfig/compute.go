@@ -17,6 +17,7 @@ limitations under the License.
 package gatewayconfig
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -54,16 +55,22 @@ func CompileCompute(a Aggregation) ([]Expr, error) {
 	}
 	slices.Sort(names)
 	out := make([]Expr, 0, len(names))
+	var errs []error
 	for _, n := range names {
 		ast, iss := env.Compile(a.Compute[n])
 		if iss != nil && iss.Err() != nil {
-			return nil, fmt.Errorf("compute.%s: %w", n, iss.Err())
+			errs = append(errs, fmt.Errorf("compute.%s: %w", n, iss.Err()))
+			continue
 		}
 		prg, err := env.Program(ast, cel.CostLimit(computeCostLimit))
 		if err != nil {
-			return nil, fmt.Errorf("compute.%s: %w", n, err)
+			errs = append(errs, fmt.Errorf("compute.%s: %w", n, err))
+			continue
 		}
 		out = append(out, Expr{Name: n, prg: prg})
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

@@ -200,7 +200,13 @@ func (c Config) Validate() error {
 			}
 		}
 		if _, err := CompileCompute(a); err != nil {
-			fail(field, "%v", err)
+			if joined, ok := err.(interface{ Unwrap() []error }); ok {
+				for _, e := range joined.Unwrap() {
+					fail(field, "%v", e)
+				}
+			} else {
+				fail(field, "%v", err)
+			}
 		}
 	}
 	return errors.Join(errs...)

@@ -372,6 +372,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 	})
 
 	resilienceSpecs()
+	edgeSpecs()
 })
 
 // --- helpers ---------------------------------------------------------------

@@ -26,11 +26,20 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"time"
 )
 
-// MaxBodyBytes bounds a request body; a larger one is bad input, answered 400
-// like any other (the services answer 400, 404 or 409 for what a caller did).
+// MaxBodyBytes bounds a request body; a larger one is answered 413.
 const MaxBodyBytes = 1 << 20
+
+// DrainBytes bounds what a service reads and discards of a body it refused
+// as too large before it answers: a server that answers and closes while
+// the client is still sending makes the kernel reset the connection, and the
+// client (or the gateway in front) sees the reset, not the answer.
+const DrainBytes = 16 << 20
+
+// drainTimeout bounds the time spent draining.
+const drainTimeout = 5 * time.Second
 
 // Error is the one error shape every service answers with:
 // {"error": {"code": "not_found", "message": "..."}}.
@@ -89,13 +98,19 @@ type Validator interface {
 // failure is an *Error ready for WriteError.
 func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if r.ContentLength > MaxBodyBytes {
+		drain(w, r.Body)
+		return v, tooLarge(MaxBodyBytes)
+	}
+	body := r.Body
+	dec := json.NewDecoder(http.MaxBytesReader(w, body, MaxBodyBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
 		tooBig, isTooBig := errors.AsType[*http.MaxBytesError](err)
 		switch {
 		case isTooBig:
-			return v, Errorf(http.StatusBadRequest, "body_too_large", "request body exceeds %d bytes", tooBig.Limit)
+			drain(w, body)
+			return v, tooLarge(tooBig.Limit)
 		case errors.Is(err, io.EOF):
 			return v, BadRequest("request body is empty; a JSON object is expected")
 		default:
@@ -112,6 +127,20 @@ func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 		return v, BadRequest("%v", err)
 	}
 	return v, nil
+}
+
+func tooLarge(limit int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", limit)
+}
+
+// drain reads and discards up to DrainBytes of body, for at most
+// drainTimeout, so the answer that follows reaches the client before the
+// connection closes. The server closes it after the answer anyway.
+func drain(w http.ResponseWriter, body io.Reader) {
+	w.Header().Set("Connection", "close")
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
+	_, _ = io.CopyN(io.Discard, body, DrainBytes)
 }
 
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$`)

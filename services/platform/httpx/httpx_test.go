@@ -17,10 +17,12 @@ limitations under the License.
 package httpx
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -81,7 +83,7 @@ func TestDecode_answers_bad_bodies_with_a_JSON_error(t *testing.T) {
 		{"unknown field", `{"summary":"x","salary":1}`, 400, "bad_request", "salary"},
 		{"two values", `{"summary":"x"}{"summary":"y"}`, 400, "bad_request", "more than one"},
 		{"fails validation", `{"summary":"  "}`, 400, "bad_request", "summary must not be empty"},
-		{"too large", `{"summary":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 400, "body_too_large", "exceeds"},
+		{"too large", `{"summary":"` + strings.Repeat("a", MaxBodyBytes) + `"}`, 413, "body_too_large", "exceeds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(tc.body))
@@ -106,6 +108,46 @@ func TestDecode_answers_bad_bodies_with_a_JSON_error(t *testing.T) {
 				t.Errorf("error = %+v, want code %q containing %q", e.Error, tc.code, tc.contains)
 			}
 		})
+	}
+}
+
+// An 8 MiB body is answered 413 and the client reads that answer, also a
+// client that sends its whole body before it reads (as curl and many
+// proxies do). Before the service drained what it refused, it closed with
+// the body unread, the kernel reset the connection, and such a client saw
+// the reset instead of the answer.
+func TestDecode_an_oversized_body_gets_its_413_not_a_reset(t *testing.T) {
+	srv := httptest.NewServer(decodeHandler())
+	defer srv.Close()
+	body := append([]byte(`{"summary":"`), bytes.Repeat([]byte("a"), 8<<20)...)
+	for _, chunked := range []bool{false, true} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+		w := bufio.NewWriter(conn)
+		if chunked {
+			_, _ = fmt.Fprintf(w, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n", len(body))
+			_, _ = w.Write(body)
+			_, _ = w.WriteString("\r\n0\r\n\r\n")
+		} else {
+			_, _ = fmt.Fprintf(w, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(body))
+			_, _ = w.Write(body)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatalf("chunked %v: sending the body: %v", chunked, err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("chunked %v: reading the answer: %v", chunked, err)
+		}
+		var e errorBody
+		err = json.NewDecoder(resp.Body).Decode(&e)
+		_ = conn.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || err != nil || e.Error.Code != "body_too_large" {
+			t.Fatalf("chunked %v: %d %+v (%v)", chunked, resp.StatusCode, e, err)
+		}
 	}
 }
 
