@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -41,28 +42,101 @@ const Version = 1
 
 // Config is the whole file.
 type Config struct {
-	Version      int           `json:"version"`
-	Routes       []Route       `json:"routes"`
-	Aggregations []Aggregation `json:"aggregations"`
+	Version int `json:"version"`
+	// Auth verifies bearer tokens for the routes and aggregations that
+	// require them.
+	Auth *Auth `json:"auth,omitempty"`
+	// RateLimit bounds each client's requests; nil: no limit.
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+	// CORS lets browser apps on other origins call the gateway; nil: no
+	// CORS headers, preflights are refused.
+	CORS *CORS `json:"cors,omitempty"`
+	// MaxRequestBodyBytes bounds a request body; 0 means DefaultMaxRequestBodyBytes.
+	MaxRequestBodyBytes int64         `json:"maxRequestBodyBytes,omitempty"`
+	Routes              []Route       `json:"routes"`
+	Aggregations        []Aggregation `json:"aggregations"`
+}
+
+// DefaultMaxRequestBodyBytes is the body limit when the file sets none.
+const DefaultMaxRequestBodyBytes = 1 << 20
+
+// Auth is JWT verification: a token must be signed by a key of the JWKS
+// file, issued by Issuer, for one of Audiences, and not expired.
+type Auth struct {
+	Issuer    string   `json:"issuer"`
+	Audiences []string `json:"audiences"`
+	// JWKSFile is the path of the JSON Web Key Set, reloaded when it changes.
+	JWKSFile string `json:"jwksFile"`
+}
+
+// Route and aggregation auth policies.
+const (
+	AuthRequired = "required"
+	AuthNone     = "none"
+)
+
+// DefaultUserClaim is the claim compared with a path's {user_id}.
+const DefaultUserClaim = "sub"
+
+// RateLimit is a token bucket per client address.
+type RateLimit struct {
+	RequestsPerSecond float64 `json:"requestsPerSecond"`
+	Burst             int     `json:"burst"`
+	// TrustedProxies are the CIDRs whose X-Forwarded-For the gateway
+	// believes; the client is then the last address not in them.
+	TrustedProxies []string `json:"trustedProxies,omitempty"`
+}
+
+// CORS is the policy the gateway answers preflights and requests with.
+type CORS struct {
+	// AllowOrigins: exact origins ("https://app.example.com"), subdomain
+	// wildcards ("https://*.example.com") or "*".
+	AllowOrigins     []string `json:"allowOrigins"`
+	AllowMethods     []string `json:"allowMethods,omitempty"`
+	AllowHeaders     []string `json:"allowHeaders,omitempty"`
+	ExposeHeaders    []string `json:"exposeHeaders,omitempty"`
+	AllowCredentials bool     `json:"allowCredentials,omitempty"`
+	MaxAge           Duration `json:"maxAge,omitempty"`
 }
 
 // Route proxies a path prefix to one upstream.
 type Route struct {
-	PathPrefix  string   `json:"pathPrefix"`
-	Service     string   `json:"service"`
-	Upstream    string   `json:"upstream"`
-	StripPrefix bool     `json:"stripPrefix,omitempty"`
-	Timeout     Duration `json:"timeout"`
+	// PathPrefix may hold {param} segments (e.g. /api/skills/users/{user_id});
+	// StripPrefix and ReplacePrefix then act on its literal part before the
+	// first one (LiteralPrefix).
+	PathPrefix  string `json:"pathPrefix"`
+	Service     string `json:"service"`
+	Upstream    string `json:"upstream"`
+	StripPrefix bool   `json:"stripPrefix,omitempty"`
+	// ReplacePrefix replaces the literal prefix ("/api/skills/users" becomes
+	// "/users"); StripPrefix is ReplacePrefix "/".
+	ReplacePrefix string   `json:"replacePrefix,omitempty"`
+	Timeout       Duration `json:"timeout"`
+	// Auth is AuthRequired or AuthNone (the default).
+	Auth string `json:"auth,omitempty"`
+	// UserClaim, with Auth required and a {user_id} in the path, names the
+	// claim that must equal it.
+	UserClaim string `json:"userClaim,omitempty"`
 }
 
 // Aggregation fans one request out to several backends.
 type Aggregation struct {
-	Path     string            `json:"path"`
-	Timeout  Duration          `json:"timeout"`
-	OnError  string            `json:"onError"`
-	Backends []Backend         `json:"backends"`
-	Compute  map[string]string `json:"compute,omitempty"`
+	Path      string            `json:"path"`
+	Timeout   Duration          `json:"timeout"`
+	OnError   string            `json:"onError"`
+	Backends  []Backend         `json:"backends"`
+	Compute   map[string]string `json:"compute,omitempty"`
+	Auth      string            `json:"auth,omitempty"`
+	UserClaim string            `json:"userClaim,omitempty"`
+	// ForwardHeaders are copied from the incoming request to every backend
+	// call; nil means DefaultForwardHeaders.
+	ForwardHeaders []string `json:"forwardHeaders,omitempty"`
 }
+
+// DefaultForwardHeaders are what an aggregation's backends receive when the
+// file names none: identity, language and trace context. The request ID and
+// the verified subject always go.
+var DefaultForwardHeaders = []string{"Authorization", "Accept-Language", "traceparent", "tracestate"}
 
 // Backend is one call of an aggregation.
 type Backend struct {
@@ -70,6 +144,9 @@ type Backend struct {
 	Service  string `json:"service"`
 	Upstream string `json:"upstream"`
 	Path     string `json:"path"`
+	// Timeout bounds this backend's call, at most the aggregation's; zero
+	// means the aggregation's.
+	Timeout Duration `json:"timeout,omitzero"`
 }
 
 // Duration is a time.Duration written as "2s" in JSON.
@@ -133,6 +210,18 @@ func (c Config) Validate() error {
 	if c.Version != Version {
 		errs = append(errs, fmt.Errorf("version %d: this gateway reads version %d", c.Version, Version))
 	}
+	errs = append(errs, c.validateEdge()...)
+	checkAuth := func(field, policy string) {
+		switch policy {
+		case "", AuthNone:
+		case AuthRequired:
+			if c.Auth == nil {
+				fail(field, "auth is required but the gateway has no auth (spec.auth) to verify tokens with")
+			}
+		default:
+			fail(field, "auth %q must be required or none", policy)
+		}
+	}
 	mux := http.NewServeMux()
 	prefixes := map[string]bool{}
 	for i, r := range c.Routes {
@@ -148,6 +237,15 @@ func (c Config) Validate() error {
 		}
 		if r.Timeout.Duration <= 0 {
 			fail(field, "timeout must be positive")
+		}
+		checkAuth(field, r.Auth)
+		if r.ReplacePrefix != "" && (r.StripPrefix || !strings.HasPrefix(r.ReplacePrefix, "/") || strings.ContainsAny(r.ReplacePrefix, "{}?#")) {
+			fail(field, "replacePrefix %q must be a path starting with '/', without {params}, and not set with stripPrefix", r.ReplacePrefix)
+		}
+		for _, seg := range strings.Split(r.PathPrefix, "/") {
+			if _, isParam := segmentParam(seg); !isParam && strings.ContainsAny(seg, "{}") {
+				fail(field, "pathPrefix segment %q: a {param} must be a whole segment", seg)
+			}
 		}
 		for _, p := range RoutePatterns(r) {
 			if err := register(mux, p); err != nil {
@@ -171,6 +269,12 @@ func (c Config) Validate() error {
 		if len(a.Backends) == 0 {
 			fail(field, "needs at least one backend")
 		}
+		checkAuth(field, a.Auth)
+		for k, h := range a.ForwardHeaders {
+			if !isToken(h) {
+				fail(field, "forwardHeaders[%d]: %q is not a header name", k, h)
+			}
+		}
 		if err := register(mux, AggregationPattern(a)); err != nil {
 			fail(field, "path: %v", err)
 		}
@@ -187,6 +291,9 @@ func (c Config) Validate() error {
 			}
 			if !strings.HasPrefix(b.Upstream, "http://") && !strings.HasPrefix(b.Upstream, "https://") {
 				fail(bf, "upstream %q is not an http(s) URL", b.Upstream)
+			}
+			if b.Timeout.Duration < 0 || b.Timeout.Duration > a.Timeout.Duration {
+				fail(bf, "timeout %s must be positive and at most the aggregation's %s", b.Timeout.Duration, a.Timeout.Duration)
 			}
 			for _, seg := range strings.Split(b.Path, "/") {
 				name, isParam := segmentParam(seg)
@@ -210,6 +317,133 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateEdge checks the gateway-wide settings: auth, rate limit, CORS and
+// the body limit.
+func (c Config) validateEdge() []error {
+	var errs []error
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if a := c.Auth; a != nil {
+		if a.Issuer == "" {
+			fail("auth.jwt", "issuer must be set")
+		}
+		if len(a.Audiences) == 0 {
+			fail("auth.jwt", "audiences must name at least one audience")
+		}
+		if a.JWKSFile == "" {
+			fail("auth.jwt", "jwksFile must be set")
+		}
+	}
+	if rl := c.RateLimit; rl != nil {
+		if rl.RequestsPerSecond <= 0 {
+			fail("rateLimit", "requestsPerSecond must be positive")
+		}
+		if rl.Burst < 1 {
+			fail("rateLimit", "burst must be at least 1")
+		}
+		for i, p := range rl.TrustedProxies {
+			if _, err := ParsePrefix(p); err != nil {
+				fail(fmt.Sprintf("rateLimit.trustedProxies[%d]", i), "%v", err)
+			}
+		}
+	}
+	if cors := c.CORS; cors != nil {
+		if len(cors.AllowOrigins) == 0 {
+			fail("cors", "allowOrigins must name at least one origin")
+		}
+		for i, o := range cors.AllowOrigins {
+			if err := CheckOrigin(o); err != nil {
+				fail(fmt.Sprintf("cors.allowOrigins[%d]", i), "%v", err)
+			}
+			if o == "*" && cors.AllowCredentials {
+				fail(fmt.Sprintf("cors.allowOrigins[%d]", i), `"*" cannot be used with allowCredentials: browsers refuse credentials for any origin; list the origins`)
+			}
+		}
+		for i, m := range cors.AllowMethods {
+			if !isToken(m) {
+				fail(fmt.Sprintf("cors.allowMethods[%d]", i), "%q is not an HTTP method", m)
+			}
+		}
+		for i, h := range cors.AllowHeaders {
+			if h != "*" && !isToken(h) {
+				fail(fmt.Sprintf("cors.allowHeaders[%d]", i), "%q is not a header name", h)
+			}
+		}
+		for i, h := range cors.ExposeHeaders {
+			if !isToken(h) {
+				fail(fmt.Sprintf("cors.exposeHeaders[%d]", i), "%q is not a header name", h)
+			}
+		}
+		if cors.MaxAge.Duration < 0 {
+			fail("cors", "maxAge must not be negative")
+		}
+	}
+	if c.MaxRequestBodyBytes < 0 {
+		fail("maxRequestBodyBytes", "must not be negative")
+	}
+	return errs
+}
+
+// ParsePrefix reads a CIDR, or a single address as its /32 or /128.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is neither a CIDR nor an IP address", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// CheckOrigin accepts "*", or scheme://host[:port] where host may start
+// with "*." for any subdomain; nothing else (no path, no trailing slash:
+// a browser's Origin header never has them, so such an entry would never
+// match).
+func CheckOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(strings.Replace(o, "://*.", "://wildcard.", 1))
+	if err != nil {
+		return fmt.Errorf("origin %q: %v", o, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("origin %q must be scheme://host[:port] (http or https, no path), or \"*\"", o)
+	}
+	if strings.Count(o, "*") > 1 || (strings.Contains(o, "*") && !strings.Contains(o, "://*.")) {
+		return fmt.Errorf("origin %q: a wildcard may only be a leading \"*.\" of the host", o)
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 token (a method or header name).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 127 || !(r == '!' || r == '#' || r == '$' || r == '%' || r == '&' || r == '\'' || r == '*' || r == '+' ||
+			r == '-' || r == '.' || r == '^' || r == '_' || r == '`' || r == '|' || r == '~' ||
+			(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// LiteralPrefix is the part of a route's pathPrefix that StripPrefix
+// removes and ReplacePrefix replaces: everything before its first {param}
+// segment, without a trailing slash ("/api/skills/users/{user_id}" has
+// "/api/skills/users").
+func LiteralPrefix(pathPrefix string) string {
+	if i := strings.Index(pathPrefix, "/{"); i >= 0 {
+		pathPrefix = pathPrefix[:i]
+	}
+	return strings.TrimSuffix(pathPrefix, "/")
 }
 
 // RoutePatterns are the router's patterns for a route: the prefix itself and

@@ -51,6 +51,8 @@ type Gateway struct {
 	served  atomic.Pointer[string]
 	refused atomic.Pointer[refusal]
 	lastSum [32]byte
+	// now is the clock tokens are checked against; nil is time.Now.
+	now func() time.Time
 }
 
 // refusal is a file the gateway read and would not serve.
@@ -121,7 +123,11 @@ func (g *Gateway) compile(data []byte) (*router, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newRouter(cfg, g.transport, g.metrics)
+	prev := edge{now: g.now}
+	if cur := g.current.Load(); cur != nil {
+		prev.keys, prev.limit = cur.keys, cur.limit
+	}
+	return newRouter(cfg, g.transport, g.metrics, prev)
 }
 
 // Check is the readiness check "config": it passes once a configuration
@@ -162,6 +168,29 @@ func (g *Gateway) FileHash(context.Context) (any, string, error) {
 	return nil, "", errors.New("no refused file")
 }
 
+// CheckKeys is the non-critical check "jwks": it warns while the JWKS file
+// on disk was refused and the previous keys keep verifying.
+func (g *Gateway) CheckKeys(context.Context) error {
+	cur := g.current.Load()
+	if cur == nil || cur.keys == nil {
+		return nil
+	}
+	if r := cur.keys.refused.Load(); r != nil {
+		return fmt.Errorf("the JWKS file was refused, the previous keys keep verifying: %w", r.err)
+	}
+	return nil
+}
+
+// KeysHash observes the hash of the JWKS the gateway verifies with.
+func (g *Gateway) KeysHash(context.Context) (any, string, error) {
+	if cur := g.current.Load(); cur != nil && cur.keys != nil {
+		if set := cur.keys.current.Load(); set != nil {
+			return set.hash, "sha256 of the JWKS verifying tokens", nil
+		}
+	}
+	return nil, "", errors.New("no JWKS")
+}
+
 // Watch reloads the file every interval until ctx ends. Polling by content
 // hash follows the symlink swap Kubernetes does for a ConfigMap volume,
 // which file-event watchers easily miss.
@@ -175,6 +204,14 @@ func (g *Gateway) Watch(ctx context.Context, interval time.Duration) error {
 		case <-t.C:
 			if _, err := g.reload(); err != nil {
 				g.logger.Error("Configuration refused; the previous one keeps serving", "path", g.path, "error", err)
+			}
+			if cur := g.current.Load(); cur != nil && cur.keys != nil {
+				before := cur.keys.current.Load()
+				if err := cur.keys.reload(); err != nil {
+					g.logger.Error("JWKS refused; the previous keys keep verifying", "path", cur.keys.path, "error", err)
+				} else if after := cur.keys.current.Load(); after != before {
+					g.logger.Info("JWKS loaded", "path", cur.keys.path, "hash", after.hash, "keys", len(after.keys))
+				}
 			}
 		}
 	}

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,18 +49,42 @@ const HeaderCompleted = "X-Skillmesh-Completed"
 type router struct {
 	mux                  http.Handler
 	routes, aggregations int
+	// keys and limit are the edge state the router uses, kept by the
+	// Gateway across reloads.
+	keys  *keyFile
+	limit *limiter
+}
+
+// edge is the state that outlives one router: the JWKS file and the rate
+// limiter's buckets.
+type edge struct {
+	keys  *keyFile
+	limit *limiter
+	now   func() time.Time // for tests; nil is time.Now
 }
 
 // newRouter compiles cfg; any route or expression that does not compile
-// refuses the whole file.
-func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics) (*router, error) {
+// refuses the whole file. prev is the edge state of the router it replaces.
+func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics, prev edge) (*router, error) {
 	mux := http.NewServeMux()
+	rt := &router{routes: len(cfg.Routes), aggregations: len(cfg.Aggregations)}
+	var v *verifier
+	if cfg.Auth != nil {
+		rt.keys = prev.keys
+		if rt.keys == nil || rt.keys.path != cfg.Auth.JWKSFile {
+			rt.keys = &keyFile{path: cfg.Auth.JWKSFile}
+		}
+		if err := rt.keys.reload(); err != nil && rt.keys.current.Load() == nil {
+			return nil, fmt.Errorf("auth.jwt: the JWKS file %s: %w", cfg.Auth.JWKSFile, err)
+		}
+		v = newVerifier(cfg.Auth, rt.keys, prev.now)
+	}
 	for _, r := range cfg.Routes {
 		up, err := url.Parse(r.Upstream)
 		if err != nil {
 			return nil, fmt.Errorf("route %s: upstream: %w", r.PathPrefix, err)
 		}
-		h := proxyHandler(r, up, transport, m.backend(r.Service))
+		h := authorize(v, r.Auth, r.UserClaim, hasParam(r.PathPrefix, "user_id"), proxyHandler(r, up, transport, m.backend(r.Service)))
 		for _, p := range gatewayconfig.RoutePatterns(r) {
 			if err := registerSafely(mux, p, h); err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
@@ -80,11 +105,68 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		if err != nil {
 			return nil, err
 		}
-		if err := registerSafely(mux, gatewayconfig.AggregationPattern(a), aggregateHandler(a, exprs, transport, compileBackends(a, m))); err != nil {
+		h := authorize(v, a.Auth, a.UserClaim, hasParam(a.Path, "user_id"), aggregateHandler(a, exprs, transport, compileBackends(a, m)))
+		if err := registerSafely(mux, gatewayconfig.AggregationPattern(a), h); err != nil {
 			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
 		}
 	}
-	return &router{mux: mux, routes: len(cfg.Routes), aggregations: len(cfg.Aggregations)}, nil
+	// Outermost first: a forged subject never gets in, an abusive client is
+	// stopped before anything else runs, a preflight is answered before it
+	// could need a token, and an oversized body is refused before it is
+	// forwarded.
+	limit := cfg.MaxRequestBodyBytes
+	if limit == 0 {
+		limit = gatewayconfig.DefaultMaxRequestBodyBytes
+	}
+	var h http.Handler = limitBody(limit, mux)
+	if cfg.CORS != nil {
+		h = newCORS(cfg.CORS).wrap(h)
+	}
+	if cfg.RateLimit != nil {
+		rt.limit = prev.limit
+		if !rt.limit.same(cfg.RateLimit) {
+			rt.limit = newLimiter(cfg.RateLimit)
+		}
+		h = rt.limit.wrap(h)
+	}
+	rt.mux = stripSubject(h)
+	return rt, nil
+}
+
+// hasParam reports whether a path pattern has a {name} segment.
+func hasParam(pattern, name string) bool {
+	for seg := range strings.SplitSeq(pattern, "/") {
+		if seg == "{"+name+"}" {
+			return true
+		}
+	}
+	return false
+}
+
+// stripSubject removes HeaderSubject from every incoming request: only the
+// gateway sets it, after it verified a token.
+func stripSubject(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del(HeaderSubject)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody refuses a body over limit with 413 before anything is
+// forwarded: at once when its length is declared, and when a chunked body
+// grows past it (the proxy's error handler answers 413 then).
+func limitBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			httpx.Drain(w, r.Body)
+			httpx.WriteError(w, httpx.TooLarge(limit))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // registerSafely turns ServeMux's panic on a bad or conflicting pattern
@@ -126,13 +208,15 @@ func (b *bufferPool) Put(buf []byte) {
 
 // proxyHandler forwards to the upstream under the route's deadline.
 func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTripper, m backendMetrics) http.Handler {
-	prefix := strings.TrimSuffix(r.PathPrefix, "/")
+	prefix := gatewayconfig.LiteralPrefix(r.PathPrefix)
+	replacement := strings.TrimSuffix(r.ReplacePrefix, "/") + "/"
 	rp := &httputil.ReverseProxy{
 		Transport:  transport,
 		BufferPool: copyBuffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			if r.StripPrefix {
-				pr.Out.URL.Path = "/" + strings.TrimLeft(strings.TrimPrefix(pr.In.URL.Path, prefix), "/")
+			if r.StripPrefix || r.ReplacePrefix != "" {
+				rest := strings.TrimLeft(strings.TrimPrefix(pr.In.URL.Path, prefix), "/")
+				pr.Out.URL.Path = replacement + rest
 				pr.Out.URL.RawPath = ""
 			}
 			pr.SetURL(up)
@@ -140,6 +224,10 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 			pr.Out.Header.Set(httpx.HeaderRequestID, httpx.RequestID(pr.In.Context()))
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				httpx.WriteError(w, httpx.TooLarge(tooBig.Limit))
+				return
+			}
 			m.failed()
 			if errors.Is(err, context.DeadlineExceeded) {
 				httpx.WriteError(w, httpx.Errorf(http.StatusGatewayTimeout, "upstream_timeout", "%s did not answer within %s", r.Service, r.Timeout.Duration))
@@ -161,16 +249,27 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 // segments split once, its metric series looked up once.
 type backendCall struct {
 	key, service string
-	base         string   // the upstream without a trailing slash
-	segments     []string // the path split at '/'; for a {name} segment, the name
-	params       []bool   // which segments are {name}s
+	timeout      time.Duration // 0: the aggregation's
+	forward      []string      // canonical header names copied from the request
+	base         string        // the upstream without a trailing slash
+	segments     []string      // the path split at '/'; for a {name} segment, the name
+	params       []bool        // which segments are {name}s
 	metrics      backendMetrics
 }
 
 func compileBackends(a gatewayconfig.Aggregation, m *metrics) []backendCall {
 	calls := make([]backendCall, 0, len(a.Backends))
+	names := a.ForwardHeaders
+	if names == nil {
+		names = gatewayconfig.DefaultForwardHeaders
+	}
+	forward := make([]string, 0, len(names)+1)
+	for _, h := range append(slices.Clone(names), HeaderSubject) {
+		forward = append(forward, http.CanonicalHeaderKey(h))
+	}
 	for _, b := range a.Backends {
-		c := backendCall{key: b.Key, service: b.Service, base: strings.TrimSuffix(b.Upstream, "/"), metrics: m.backend(b.Service)}
+		c := backendCall{key: b.Key, service: b.Service, base: strings.TrimSuffix(b.Upstream, "/"), metrics: m.backend(b.Service),
+			timeout: b.Timeout.Duration, forward: forward}
 		for seg := range strings.SplitSeq(b.Path, "/") {
 			param := strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}")
 			if param {
@@ -196,6 +295,10 @@ func (c backendCall) target(in *http.Request) string {
 			seg = url.PathEscape(in.PathValue(seg))
 		}
 		b.WriteString(seg)
+	}
+	if in.URL.RawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(in.URL.RawQuery)
 	}
 	return b.String()
 }
@@ -278,6 +381,11 @@ func callBackend(ctx context.Context, client *http.Client, b backendCall, in *ht
 			b.metrics.failed()
 		}
 	}()
+	if b.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.target(in), nil)
 	if err != nil {
 		res.err = err
@@ -285,6 +393,11 @@ func callBackend(ctx context.Context, client *http.Client, b backendCall, in *ht
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(httpx.HeaderRequestID, httpx.RequestID(in.Context()))
+	for _, h := range b.forward {
+		if vs := in.Header[h]; len(vs) > 0 {
+			req.Header[h] = vs
+		}
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		res.err, res.timeout = err, errors.Is(err, context.DeadlineExceeded)

@@ -66,6 +66,7 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	checker := health.New(time.Second)
 	checker.Add("config", g.Check, health.Observe(g.ServedHash))
 	checker.Add("config-file", g.CheckFile, health.NonCritical(), health.Observe(g.FileHash))
+	checker.Add("jwks", g.CheckKeys, health.NonCritical(), health.Observe(g.KeysHash))
 	handler := NewServer(g, checker, reg, logger)
 	if ln == nil {
 		var err error

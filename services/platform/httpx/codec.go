@@ -99,8 +99,8 @@ type Validator interface {
 func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 	var v T
 	if r.ContentLength > MaxBodyBytes {
-		drain(w, r.Body)
-		return v, tooLarge(MaxBodyBytes)
+		Drain(w, r.Body)
+		return v, TooLarge(MaxBodyBytes)
 	}
 	body := r.Body
 	dec := json.NewDecoder(http.MaxBytesReader(w, body, MaxBodyBytes))
@@ -109,8 +109,8 @@ func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 		tooBig, isTooBig := errors.AsType[*http.MaxBytesError](err)
 		switch {
 		case isTooBig:
-			drain(w, body)
-			return v, tooLarge(tooBig.Limit)
+			Drain(w, body)
+			return v, TooLarge(tooBig.Limit)
 		case errors.Is(err, io.EOF):
 			return v, BadRequest("request body is empty; a JSON object is expected")
 		default:
@@ -129,14 +129,15 @@ func Decode[T Validator](w http.ResponseWriter, r *http.Request) (T, error) {
 	return v, nil
 }
 
-func tooLarge(limit int64) *Error {
+// TooLarge is the 413 for a body over limit.
+func TooLarge(limit int64) *Error {
 	return Errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds %d bytes", limit)
 }
 
-// drain reads and discards up to DrainBytes of body, for at most
-// drainTimeout, so the answer that follows reaches the client before the
-// connection closes. The server closes it after the answer anyway.
-func drain(w http.ResponseWriter, body io.Reader) {
+// Drain reads and discards up to DrainBytes of a body refused for its size,
+// for at most drainTimeout, so the answer that follows reaches the client
+// before the connection closes. The connection closes after the answer.
+func Drain(w http.ResponseWriter, body io.Reader) {
 	w.Header().Set("Connection", "close")
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(drainTimeout))
