@@ -36,6 +36,9 @@ const (
 	gatewayContainer      = "gateway"
 	gatewayConfigVolume   = "config"
 	gatewayConfigDir      = "/etc/skillmesh/gateway"
+	gatewayJWKSVolume     = "jwks"
+	gatewayJWKSDir        = "/etc/skillmesh/jwks"
+	gatewayJWKSFile       = "jwks.json"
 	defaultRouteTimeout   = 30 * time.Second
 	defaultAggregateAfter = 2 * time.Second
 )
@@ -147,10 +150,25 @@ func backendReference(in gatewayInput, service string) reference {
 	return referenceTo(in.Gateway.Namespace, service, in.ClusterDomain, nil)
 }
 
-// gatewayConfigFor resolves every service of the spec to its URL.
+// gatewayConfigFor resolves every service of the spec to its URL and every
+// default to its value, so the file says exactly what the gateway does.
 func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 	gw := in.Gateway
 	cfg := gatewayconfig.Config{Routes: []gatewayconfig.Route{}, Aggregations: []gatewayconfig.Aggregation{}}
+	cfg.MaxRequestBodyBytes = ptr.Deref(gw.Spec.MaxRequestBodyBytes, gatewayconfig.DefaultMaxRequestBodyBytes)
+	if a := gw.Spec.Auth; a != nil && a.JWT != nil {
+		cfg.Auth = &gatewayconfig.Auth{Issuer: a.JWT.Issuer, Audiences: a.JWT.Audiences, JWKSFile: gatewayJWKSDir + "/" + gatewayJWKSFile}
+	}
+	if rl := gw.Spec.RateLimit; rl != nil {
+		cfg.RateLimit = &gatewayconfig.RateLimit{RequestsPerSecond: float64(rl.RequestsPerSecond), Burst: int(rl.Burst), TrustedProxies: rl.TrustedProxies}
+	}
+	if c := gw.Spec.CORS; c != nil {
+		cfg.CORS = &gatewayconfig.CORS{AllowOrigins: c.AllowOrigins, AllowMethods: c.AllowMethods, AllowHeaders: c.AllowHeaders,
+			ExposeHeaders: c.ExposeHeaders, AllowCredentials: c.AllowCredentials}
+		if c.MaxAge != nil {
+			cfg.CORS.MaxAge = gatewayconfig.Duration{Duration: c.MaxAge.Duration}
+		}
+	}
 	for _, r := range gw.Spec.Routes {
 		timeout := defaultRouteTimeout
 		if r.Timeout != nil {
@@ -158,7 +176,8 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 		}
 		cfg.Routes = append(cfg.Routes, gatewayconfig.Route{
 			PathPrefix: r.PathPrefix, Service: r.Service, Upstream: backendReference(in, r.Service).URLOn(r.Port),
-			StripPrefix: r.StripPrefix, Timeout: gatewayconfig.Duration{Duration: timeout},
+			StripPrefix: r.StripPrefix, ReplacePrefix: r.ReplacePrefix, Timeout: gatewayconfig.Duration{Duration: timeout},
+			Auth: authPolicy(gw, r.Auth), UserClaim: userClaim(gw, r.Auth, r.UserClaim),
 		})
 	}
 	for _, a := range gw.Spec.Aggregations {
@@ -170,13 +189,38 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 		if onError == "" {
 			onError = string(platformv1alpha1.OnErrorPartial)
 		}
-		agg := gatewayconfig.Aggregation{Path: a.Path, Timeout: gatewayconfig.Duration{Duration: timeout}, OnError: onError, Compute: a.Compute}
+		agg := gatewayconfig.Aggregation{Path: a.Path, Timeout: gatewayconfig.Duration{Duration: timeout}, OnError: onError, Compute: a.Compute,
+			Auth: authPolicy(gw, a.Auth), UserClaim: userClaim(gw, a.Auth, a.UserClaim), ForwardHeaders: a.ForwardHeaders}
 		for _, b := range a.Backends {
-			agg.Backends = append(agg.Backends, gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: backendReference(in, b.Service).URL(), Path: b.Path})
+			be := gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: backendReference(in, b.Service).URL(), Path: b.Path}
+			if b.Timeout != nil {
+				be.Timeout = gatewayconfig.Duration{Duration: b.Timeout.Duration}
+			}
+			agg.Backends = append(agg.Backends, be)
 		}
 		cfg.Aggregations = append(cfg.Aggregations, agg)
 	}
 	return cfg
+}
+
+// authPolicy resolves a route's or aggregation's auth: required by default
+// when the Gateway verifies tokens. The file writes none as nothing.
+func authPolicy(gw *platformv1alpha1.Gateway, p platformv1alpha1.AuthPolicy) string {
+	if p == platformv1alpha1.AuthRequired || (p == "" && gw.Spec.Auth != nil) {
+		return gatewayconfig.AuthRequired
+	}
+	return ""
+}
+
+// userClaim is the claim checked against {user_id} where auth is required.
+func userClaim(gw *platformv1alpha1.Gateway, p platformv1alpha1.AuthPolicy, claim string) string {
+	if authPolicy(gw, p) != gatewayconfig.AuthRequired {
+		return ""
+	}
+	if claim == "" {
+		return gatewayconfig.DefaultUserClaim
+	}
+	return claim
 }
 
 func gatewayOwner(gw *platformv1alpha1.Gateway) *metav1ac.OwnerReferenceApplyConfiguration {
@@ -230,13 +274,24 @@ func gatewayPodTemplate(in gatewayInput) *corev1ac.PodTemplateSpecApplyConfigura
 	if len(in.SecretVersions) > 0 {
 		annotations = map[string]string{contract.AnnotationConfigHash: configHash(nil, in.SecretVersions)}
 	}
+	volumes := []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName(gatewayConfigVolume).WithConfigMap(
+		corev1ac.ConfigMapVolumeSource().WithName(gatewayConfigMapName(gw.Name)))}
+	mounts := []*corev1ac.VolumeMountApplyConfiguration{corev1ac.VolumeMount().WithName(gatewayConfigVolume).WithMountPath(gatewayConfigDir).WithReadOnly(true)}
+	if a := gw.Spec.Auth; a != nil && a.JWT != nil {
+		// A directory mount (not a subPath), so a rotated key set reaches the
+		// running pods, which reload it; the Secret is not in the pod
+		// template's hash for the same reason.
+		ref := a.JWT.JWKSSecretRef
+		volumes = append(volumes, corev1ac.Volume().WithName(gatewayJWKSVolume).WithSecret(corev1ac.SecretVolumeSource().
+			WithSecretName(ref.Name).WithItems(corev1ac.KeyToPath().WithKey(ref.Key).WithPath(gatewayJWKSFile))))
+		mounts = append(mounts, corev1ac.VolumeMount().WithName(gatewayJWKSVolume).WithMountPath(gatewayJWKSDir).WithReadOnly(true))
+	}
 	return podTemplateFor(podTemplate{
 		Labels:      gatewayLabels(gw),
 		Annotations: annotations,
 		Container:   c,
-		Volumes: []*corev1ac.VolumeApplyConfiguration{corev1ac.Volume().WithName(gatewayConfigVolume).WithConfigMap(
-			corev1ac.ConfigMapVolumeSource().WithName(gatewayConfigMapName(gw.Name)))},
-		Mounts:  []*corev1ac.VolumeMountApplyConfiguration{corev1ac.VolumeMount().WithName(gatewayConfigVolume).WithMountPath(gatewayConfigDir).WithReadOnly(true)},
-		Options: gw.Spec.PodOptions,
+		Volumes:     volumes,
+		Mounts:      mounts,
+		Options:     gw.Spec.PodOptions,
 	})
 }

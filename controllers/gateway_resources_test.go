@@ -20,6 +20,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -233,5 +234,73 @@ func Test_gateway_status_of_a_refused_file(t *testing.T) {
 	st = computeGatewayStatus(gw, gatewayObservation{Outcome: outcome{ReadErr: errors.New("boom")}})
 	if c := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionConfigValid); c == nil || *c != before {
 		t.Errorf("ConfigValid = %+v, want it unchanged (%+v)", c, before)
+	}
+}
+
+// The edge settings reach the file with every default resolved, and the
+// JWKS Secret is mounted as a directory the gateway reloads from.
+func Test_gateway_edge_settings_render_into_the_file_and_the_pod(t *testing.T) {
+	cfgOf := func(gw *platformv1alpha1.Gateway) gatewayconfig.Config {
+		t.Helper()
+		ch := renderGW(t, gw)
+		if ch.ConfigErr != nil {
+			t.Fatal(ch.ConfigErr)
+		}
+		cfg, err := gatewayconfig.Parse([]byte(as[corev1.ConfigMap](t, ch.ConfigMap).Data[gatewayconfig.FileName]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	plain := cfgOf(testGateway())
+	if plain.Auth != nil || plain.RateLimit != nil || plain.CORS != nil || plain.Routes[0].Auth != "" || plain.MaxRequestBodyBytes != 1<<20 {
+		t.Errorf("no edge settings: %+v", plain)
+	}
+
+	gw := testGateway(func(gw *platformv1alpha1.Gateway) {
+		gw.Spec.Auth = &platformv1alpha1.GatewayAuth{JWT: &platformv1alpha1.JWTAuth{Issuer: "https://issuer.test", Audiences: []string{"skillmesh"},
+			JWKSSecretRef: platformv1alpha1.SecretKeySelector{Name: "dev-jwks", Key: "keys"}}}
+		gw.Spec.Routes[1].Auth = platformv1alpha1.AuthNone
+		gw.Spec.Aggregations[0].UserClaim = "email"
+		gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 20, Burst: 40, TrustedProxies: []string{"10.0.0.0/8"}}
+		gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com"}, MaxAge: &metav1.Duration{Duration: time.Minute}}
+		gw.Spec.MaxRequestBodyBytes = ptr.To[int64](4096)
+		gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 500 * time.Millisecond}
+	})
+	cfg := cfgOf(gw)
+	if cfg.Auth == nil || cfg.Auth.JWKSFile != "/etc/skillmesh/jwks/jwks.json" || cfg.Auth.Issuer != "https://issuer.test" {
+		t.Errorf("auth = %+v", cfg.Auth)
+	}
+	if cfg.Routes[0].Auth != "required" || cfg.Routes[0].UserClaim != "sub" || cfg.Routes[1].Auth != "" || cfg.Routes[1].UserClaim != "" {
+		t.Errorf("route policies = %+v", cfg.Routes)
+	}
+	if a := cfg.Aggregations[0]; a.Auth != "required" || a.UserClaim != "email" || a.Backends[0].Timeout.Duration != 500*time.Millisecond {
+		t.Errorf("aggregation = %+v", a)
+	}
+	if cfg.RateLimit == nil || cfg.RateLimit.RequestsPerSecond != 20 || cfg.RateLimit.Burst != 40 || cfg.CORS == nil || cfg.CORS.MaxAge.Duration != time.Minute ||
+		cfg.MaxRequestBodyBytes != 4096 {
+		t.Errorf("edge = %+v %+v %d", cfg.RateLimit, cfg.CORS, cfg.MaxRequestBodyBytes)
+	}
+
+	d := as[appsv1.Deployment](t, renderGW(t, gw).Deployment)
+	var vol *corev1.Volume
+	for i, v := range d.Spec.Template.Spec.Volumes {
+		if v.Name == "jwks" {
+			vol = &d.Spec.Template.Spec.Volumes[i]
+		}
+	}
+	if vol == nil || vol.Secret == nil || vol.Secret.SecretName != "dev-jwks" || len(vol.Secret.Items) != 1 ||
+		vol.Secret.Items[0] != (corev1.KeyToPath{Key: "keys", Path: "jwks.json"}) {
+		t.Fatalf("jwks volume = %+v", vol)
+	}
+	mounted := false
+	for _, m := range d.Spec.Template.Spec.Containers[0].VolumeMounts {
+		mounted = mounted || (m.Name == "jwks" && m.MountPath == "/etc/skillmesh/jwks" && m.SubPath == "" && m.ReadOnly)
+	}
+	if !mounted {
+		t.Errorf("mounts = %+v", d.Spec.Template.Spec.Containers[0].VolumeMounts)
+	}
+	if _, rolls := d.Spec.Template.Annotations[contract.AnnotationConfigHash]; rolls {
+		t.Error("the JWKS Secret must not roll the pods: they reload it")
 	}
 }

@@ -206,6 +206,22 @@ var _ = Describe("Gateway validation", func() {
 		Expect(gw.Spec.Port).To(Equal(int32(8080)))
 		Expect(string(gw.Spec.ServiceType)).To(Equal("ClusterIP"))
 		Expect(gw.Spec.Aggregations[0].OnError).To(Equal(platformv1alpha1.OnErrorPartial))
+		Expect(gw.Spec.MaxRequestBodyBytes).To(HaveValue(Equal(int64(1 << 20))))
+	})
+
+	It("accepts the edge settings", func() {
+		gw := gateway(func(gw *platformv1alpha1.Gateway) {
+			gw.Spec.Auth = &platformv1alpha1.GatewayAuth{JWT: &platformv1alpha1.JWTAuth{Issuer: "https://issuer.test", Audiences: []string{"skillmesh"},
+				JWKSSecretRef: platformv1alpha1.SecretKeySelector{Name: "jwks", Key: "jwks.json"}}}
+			gw.Spec.Routes[0].Auth, gw.Spec.Aggregations[0].UserClaim = platformv1alpha1.AuthNone, "email"
+			gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 50, Burst: 100, TrustedProxies: []string{"10.0.0.0/8", "192.0.2.1"}}
+			gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com", "https://*.example.org:8443"},
+				AllowMethods: []string{"GET", "PUT"}, AllowHeaders: []string{"Authorization", "*"}, AllowCredentials: true,
+				MaxAge: &metav1.Duration{Duration: 600e9}}
+			gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 5e8}
+			gw.Spec.Aggregations[0].ForwardHeaders = []string{"Authorization", "X-Tenant"}
+		})
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
 	})
 
 	DescribeTable("rejects a bad Gateway",
@@ -228,6 +244,41 @@ var _ = Describe("Gateway validation", func() {
 			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].OnError = "ignore" }),
 		Entry("an unknown service type", `Unsupported value: "ExternalName"`,
 			func(gw *platformv1alpha1.Gateway) { gw.Spec.ServiceType = "ExternalName" }),
+		Entry("auth required without spec.auth", "auth: required on a route or aggregation needs spec.auth.jwt",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Routes[0].Auth = platformv1alpha1.AuthRequired }),
+		Entry("an unknown auth policy", `Unsupported value: "maybe"`,
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].Auth = "maybe" }),
+		Entry("jwt without audiences", "spec.auth.jwt.audiences",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Auth = &platformv1alpha1.GatewayAuth{JWT: &platformv1alpha1.JWTAuth{Issuer: "https://issuer.test",
+					JWKSSecretRef: platformv1alpha1.SecretKeySelector{Name: "jwks", Key: "jwks.json"}}}
+			}),
+		Entry("a trusted proxy that is not a CIDR", "a trusted proxy must be a CIDR",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 10, Burst: 20, TrustedProxies: []string{"10.0.0.0/33"}}
+			}),
+		Entry("a zero burst", "spec.rateLimit.burst",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 10} }),
+		Entry("an origin with a path", "an origin is scheme://host[:port] with no path",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com/"}}
+			}),
+		Entry("any origin with credentials", "allowOrigins '*' cannot be used with allowCredentials",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"*"}, AllowCredentials: true}
+			}),
+		Entry("a zero body limit", "spec.maxRequestBodyBytes",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.MaxRequestBodyBytes = new(int64(0)) }),
+		Entry("a backend timeout over its aggregation's", "a backend's timeout must be at most its aggregation's",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 3e9}
+			}),
+		Entry("stripPrefix with replacePrefix", "set stripPrefix or replacePrefix, not both",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Routes[0].StripPrefix, gw.Spec.Routes[0].ReplacePrefix = true, "/v1"
+			}),
+		Entry("a forwarded header that is not a header name", "spec.aggregations[0].forwardHeaders[0]",
+			func(gw *platformv1alpha1.Gateway) { gw.Spec.Aggregations[0].ForwardHeaders = []string{"X Tenant"} }),
 	)
 })
 

@@ -33,8 +33,126 @@ const (
 	OnErrorFail OnErrorPolicy = "fail"
 )
 
+// AuthPolicy says whether a route or aggregation needs a verified token.
+// +kubebuilder:validation:Enum=required;none
+type AuthPolicy string
+
+const (
+	// AuthRequired: a valid bearer token, or 401.
+	AuthRequired AuthPolicy = "required"
+	// AuthNone: anyone.
+	AuthNone AuthPolicy = "none"
+)
+
+// GatewayAuth is how the gateway verifies who calls it.
+type GatewayAuth struct {
+	// jwt verifies bearer JSON Web Tokens.
+	// +required
+	JWT *JWTAuth `json:"jwt"`
+}
+
+// JWTAuth verifies a bearer JWT: signed (RS256, ES256, PS256, EdDSA and
+// their larger sizes) by a key of the JWKS, issued by issuer, for one of the
+// audiences, and not expired.
+type JWTAuth struct {
+	// issuer the token's iss claim must equal, e.g. https://auth.example.com.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Issuer string `json:"issuer"`
+
+	// audiences: the token's aud claim must name at least one.
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=512
+	Audiences []string `json:"audiences"`
+
+	// jwksSecretRef names the key of a Secret holding the JSON Web Key Set
+	// (public keys). It is mounted into the gateway's pods and reloaded when
+	// it changes, so keys rotate without a restart.
+	// +required
+	JWKSSecretRef SecretKeySelector `json:"jwksSecretRef"`
+}
+
+// RateLimit is a token bucket per client address.
+type RateLimit struct {
+	// requestsPerSecond each client may make on average.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	RequestsPerSecond int32 `json:"requestsPerSecond"`
+
+	// burst is how many requests a client may make at once.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Burst int32 `json:"burst"`
+
+	// trustedProxies are CIDRs (or addresses) of proxies in front of the
+	// gateway, e.g. a load balancer: from them, the client is the last
+	// address of X-Forwarded-For that is not a trusted proxy.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=64
+	// +kubebuilder:validation:items:XValidation:rule="isCIDR(self) || isIP(self)",message="a trusted proxy must be a CIDR such as 10.0.0.0/8 or an IP address"
+	TrustedProxies []string `json:"trustedProxies,omitempty"`
+}
+
+// CORS lets browser apps on other origins call the gateway. The gateway
+// answers preflights itself.
+// +kubebuilder:validation:XValidation:rule="!(has(self.allowCredentials) && self.allowCredentials && self.allowOrigins.exists(o, o == '*'))",message="allowOrigins '*' cannot be used with allowCredentials: browsers refuse it; list the origins"
+type CORS struct {
+	// allowOrigins: exact origins (https://app.example.com), subdomain
+	// wildcards (https://*.example.com) or "*".
+	// +required
+	// +listType=set
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=256
+	// +kubebuilder:validation:items:XValidation:rule="self == '*' || self.matches('^https?://([*][.])?[A-Za-z0-9.-]+(:[0-9]+)?$')",message="an origin is scheme://host[:port] with no path (the host may start with '*.'), or '*'"
+	AllowOrigins []string `json:"allowOrigins"`
+
+	// allowMethods other origins may use; default GET, HEAD, POST.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=32
+	// +kubebuilder:validation:items:Pattern=`^[A-Z]+$`
+	AllowMethods []string `json:"allowMethods,omitempty"`
+
+	// allowHeaders requests from other origins may carry, e.g.
+	// Authorization, Content-Type; "*" for any (Authorization excepted with
+	// allowCredentials).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^(\*|[A-Za-z0-9!#$%&'*+.^_|~-]+)$`
+	AllowHeaders []string `json:"allowHeaders,omitempty"`
+
+	// exposeHeaders scripts on other origins may read.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+
+	// allowCredentials lets browsers send cookies and Authorization.
+	// +optional
+	AllowCredentials bool `json:"allowCredentials,omitempty"`
+
+	// maxAge is how long browsers may cache a preflight's answer, e.g. 10m.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s')",message="maxAge must not be negative"
+	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
+}
+
 // GatewaySpec is what the API gateway should serve.
-// +kubebuilder:validation:XValidation:rule="!has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/etc/skillmesh/gateway' && m.mountPath != '/etc/skillmesh/gateway/')",message="mountPath /etc/skillmesh/gateway holds the routes file and cannot be shadowed"
+// +kubebuilder:validation:XValidation:rule="!has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/etc/skillmesh/gateway' && m.mountPath != '/etc/skillmesh/gateway/' && m.mountPath != '/etc/skillmesh/jwks')",message="mountPaths /etc/skillmesh/gateway and /etc/skillmesh/jwks hold the routes file and the JWKS and cannot be shadowed"
+// +kubebuilder:validation:XValidation:rule="has(self.auth) || ((!has(self.routes) || self.routes.all(r, !has(r.auth) || r.auth != 'required')) && (!has(self.aggregations) || self.aggregations.all(a, !has(a.auth) || a.auth != 'required')))",message="auth: required on a route or aggregation needs spec.auth.jwt to verify tokens with"
 type GatewaySpec struct {
 	// replicas is the number of gateway pods, unless autoscaling is set.
 	// +optional
@@ -75,6 +193,27 @@ type GatewaySpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.all(a, self.exists_one(o, o.path == a.path))",message="each aggregation's path must be unique"
 	Aggregations []Aggregation `json:"aggregations,omitempty"`
 
+	// auth verifies bearer tokens. With it, routes and aggregations need a
+	// valid token unless they say auth: none.
+	// +optional
+	Auth *GatewayAuth `json:"auth,omitempty"`
+
+	// rateLimit bounds each client's requests (429 with Retry-After).
+	// +optional
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// cors lets browser apps on other origins call the gateway.
+	// +optional
+	CORS *CORS `json:"cors,omitempty"`
+
+	// maxRequestBodyBytes bounds a request body: a larger one is answered
+	// 413 before anything is forwarded.
+	// +optional
+	// +kubebuilder:default=1048576
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1073741824
+	MaxRequestBodyBytes *int64 `json:"maxRequestBodyBytes,omitempty"`
+
 	// resources are the gateway container's requests and limits.
 	// +optional
 	Resources corev1.ResourceRequirements `json:"resources,omitempty"`
@@ -94,8 +233,11 @@ type GatewaySpec struct {
 }
 
 // Route proxies every request under pathPrefix to a Microservice.
+// +kubebuilder:validation:XValidation:rule="!(has(self.replacePrefix) && has(self.stripPrefix) && self.stripPrefix)",message="set stripPrefix or replacePrefix, not both"
 type Route struct {
-	// pathPrefix is matched against the request path, e.g. /api/skills.
+	// pathPrefix is matched against the request path, e.g. /api/skills. It
+	// may hold {parameters} as whole segments, e.g.
+	// /api/skills/users/{user_id}, to check the token's user against one.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=256
@@ -115,9 +257,30 @@ type Route struct {
 	// +kubebuilder:validation:Maximum=65535
 	Port *int32 `json:"port,omitempty"`
 
-	// stripPrefix removes pathPrefix before the request is forwarded.
+	// stripPrefix removes pathPrefix (up to its first {parameter}) before
+	// the request is forwarded.
 	// +optional
 	StripPrefix bool `json:"stripPrefix,omitempty"`
+
+	// replacePrefix replaces pathPrefix (up to its first {parameter}) before
+	// the request is forwarded: /api/skills/users/{user_id} with
+	// replacePrefix /users forwards /api/skills/users/ada/skills as
+	// /users/ada/skills.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('/') && !self.contains('{')",message="replacePrefix must be a path starting with '/', without {parameters}"
+	ReplacePrefix string `json:"replacePrefix,omitempty"`
+
+	// auth is required (a valid token) or none; default required when
+	// spec.auth is set, none otherwise.
+	// +optional
+	Auth AuthPolicy `json:"auth,omitempty"`
+
+	// userClaim names the token claim that must equal the path's {user_id}
+	// (403 otherwise); default sub.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	UserClaim string `json:"userClaim,omitempty"`
 
 	// timeout bounds the whole proxied request, e.g. 5s.
 	// +optional
@@ -128,6 +291,7 @@ type Route struct {
 // Aggregation answers one path by calling several backends in parallel and
 // merging their JSON into one object, keyed by each backend's key.
 // +kubebuilder:validation:XValidation:rule="self.backends.all(b, self.backends.exists_one(o, o.key == b.key))",message="each backend key of an aggregation must be unique"
+// +kubebuilder:validation:XValidation:rule="self.backends.all(b, !has(b.timeout) || duration(b.timeout) <= (has(self.timeout) ? duration(self.timeout) : duration('2s')))",message="a backend's timeout must be at most its aggregation's (default 2s)"
 type Aggregation struct {
 	// path with {parameters}, e.g. /users/{user_id}/dashboard.
 	// +required
@@ -160,10 +324,37 @@ type Aggregation struct {
 	// +optional
 	// +kubebuilder:validation:MaxProperties=32
 	Compute map[string]string `json:"compute,omitempty"`
+
+	// auth is required (a valid token) or none; default required when
+	// spec.auth is set, none otherwise.
+	// +optional
+	Auth AuthPolicy `json:"auth,omitempty"`
+
+	// userClaim names the token claim that must equal the path's {user_id}
+	// (403 otherwise); default sub.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	UserClaim string `json:"userClaim,omitempty"`
+
+	// forwardHeaders are copied from the incoming request to every backend;
+	// default Authorization, Accept-Language, traceparent, tracestate. The
+	// request ID, the verified subject and the query string always go.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`
+	ForwardHeaders []string `json:"forwardHeaders,omitempty"`
 }
 
 // AggregationBackend is one call of an aggregation.
 type AggregationBackend struct {
+	// timeout bounds this backend's call, at most the aggregation's; default
+	// the aggregation's.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="a backend's timeout must be a positive duration such as 500ms"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
 	// key under which the backend's answer appears in the merged object.
 	// +required
 	// +kubebuilder:validation:MinLength=1
