@@ -258,7 +258,9 @@ var _ = Describe("Gateway validation", func() {
 				gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 10, Burst: 20, TrustedProxies: []string{"10.0.0.0/33"}}
 			}),
 		Entry("a zero burst", "spec.rateLimit.burst",
-			func(gw *platformv1alpha1.Gateway) { gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 10} }),
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.RateLimit = &platformv1alpha1.RateLimit{RequestsPerSecond: 10}
+			}),
 		Entry("an origin with a path", "an origin is scheme://host[:port] with no path",
 			func(gw *platformv1alpha1.Gateway) {
 				gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com/"}}
