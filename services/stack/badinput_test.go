@@ -58,7 +58,7 @@ func TestBad_input_gets_a_JSON_error_and_writes_nothing(t *testing.T) {
 		{"unknown field", "POST", sk.URL + "/users/ada/assess", `{"summary":"Go","salary":100}`, 400, "salary"},
 		{"empty CV", "POST", sk.URL + "/users/ada/assess", `{}`, 400, "empty"},
 		{"negative years", "POST", sk.URL + "/users/ada/assess", `{"experience":[{"title":"x","years":-2}]}`, 400, "years"},
-		{"oversized body", "POST", sk.URL + "/users/ada/assess", `{"summary":"` + strings.Repeat("x", 2<<20) + `"}`, 400, "exceeds"},
+		{"oversized body", "POST", sk.URL + "/users/ada/assess", `{"summary":"` + strings.Repeat("x", 2<<20) + `"}`, 413, "exceeds"},
 		{"bad user id", "POST", sk.URL + "/users/a%20b/assess", `{"summary":"Go"}`, 400, "user_id"},
 		{"unknown user's skills", "GET", sk.URL + "/users/nobody/skills", ``, 404, "no assessment"},
 		{"unknown route", "GET", sk.URL + "/nope", ``, 404, "no route"},
