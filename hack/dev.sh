@@ -75,6 +75,18 @@ if $changed; then
 fi
 "${KCTL[@]}" -n skillmesh-system rollout status deployment/skillmesh-controller-manager --timeout=180s
 
+step "a development key pair for the gateway's JWT auth (development only: hack/devtoken)"
+# Kept in $STATE/jwt, so tokens printed by one make dev work in the next.
+go build -o bin/devtoken ./hack/devtoken
+mkdir -p "$STATE/jwt"
+bin/devtoken jwks "$STATE/jwt" >"$STATE/jwt/jwks.json"
+"${KCTL[@]}" -n "$NS" create secret generic gateway-jwks --from-file=jwks.json="$STATE/jwt/jwks.json" \
+  --dry-run=client -o yaml | "${KCTL[@]}" apply -f - >/dev/null
+TOKEN=$(bin/devtoken token "$STATE/jwt" ada 24h)
+AUTH=(-H "Authorization: Bearer $TOKEN")
+echo "  Secret gateway-jwks holds the public key; a token for user ada (24 h): $STATE/jwt/ada.token"
+echo "$TOKEN" >"$STATE/jwt/ada.token"
+
 step "the sample stack: Redis, skills, career, learning, the gateway"
 "${KCTL[@]}" apply -n "$NS" -k config/samples
 deadline=$((SECONDS + TIMEOUT))
@@ -126,7 +138,7 @@ for route in /api/skills /api/career /api/learning; do
 done
 
 step "a sample CV for user ada, and a career plan"
-curl -fsS -X POST "localhost:$PORT/api/skills/users/ada/assess" -d '{
+curl -fsS "${AUTH[@]}" -X POST "localhost:$PORT/api/skills/users/ada/assess" -d '{
   "summary": "Backend engineer who enjoys Go and Kubernetes.",
   "experience": [{"title": "Senior Engineer", "company": "Acme", "years": 4,
                   "description": "Built golang microservices on k8s with PostgreSQL and Redis."}],
@@ -134,23 +146,29 @@ curl -fsS -X POST "localhost:$PORT/api/skills/users/ada/assess" -d '{
   "education": [{"degree": "BSc", "field": "Computer Science", "institution": "TU Delft"}]}' |
   head -c 300
 echo " …"
-curl -fsS -X POST "localhost:$PORT/api/career/users/ada/career-plan" -d '{"target_role": "backend-engineer"}' | head -c 300
+curl -fsS "${AUTH[@]}" -X POST "localhost:$PORT/api/career/users/ada/career-plan" -d '{"target_role": "backend-engineer"}' | head -c 300
 echo " …"
 
 step "learning's recommendations, from career.plan.updated through Redis; enrolling in the first (409 when a run before did)"
 course=""
 for _ in $(seq 1 60); do
-  course=$(curl -fsS "localhost:$PORT/api/learning/users/ada/recommendations" 2>/dev/null |
+  course=$(curl -fsS "${AUTH[@]}" "localhost:$PORT/api/learning/users/ada/recommendations" 2>/dev/null |
     grep -o '"courses":\[{"id":"[^"]*"' | head -1 | sed 's/.*"id":"//; s/"$//' || true)
   [ -n "$course" ] && break
   sleep 1
 done
 [ -n "$course" ] || { echo "learning has no recommendations for ada after 60 s" >&2; exit 1; }
-curl -sS -X POST "localhost:$PORT/api/learning/users/ada/enrollments" -d "{\"course_id\": \"$course\"}"
+curl -sS "${AUTH[@]}" -X POST "localhost:$PORT/api/learning/users/ada/enrollments" -d "{\"course_id\": \"$course\"}"
 echo
 
-step "the dashboard: skills, career and learning in parallel through the gateway"
-curl -fsS -D "$STATE/headers" -o "$STATE/dashboard.json" "localhost:$PORT/users/ada/dashboard"
+step "the dashboard: without a token 401, with grace's 403, with ada's: skills, career and learning in parallel"
+code=$(curl -sS -o /dev/null -w '%{http_code}' "localhost:$PORT/users/ada/dashboard")
+echo "  no token: $code"
+[ "$code" = 401 ] || { echo "the dashboard answered $code without a token, want 401" >&2; exit 1; }
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(bin/devtoken token "$STATE/jwt" grace 5m)" "localhost:$PORT/users/ada/dashboard")
+echo "  grace's token: $code"
+[ "$code" = 403 ] || { echo "the dashboard answered $code to another user's token, want 403" >&2; exit 1; }
+curl -fsS "${AUTH[@]}" -D "$STATE/headers" -o "$STATE/dashboard.json" "localhost:$PORT/users/ada/dashboard"
 grep -i '^X-Skillmesh-Completed' "$STATE/headers"
 grep -o '"\(total_skills\|gaps_remaining\|completion_percentage\)":[0-9]*' "$STATE/dashboard.json" | tr '\n' ' '
 echo
@@ -160,6 +178,8 @@ cat <<DONE
 
 Ready in $((SECONDS - start))s. The stack runs in the kind cluster $KIND_CLUSTER (kubectl context kind-$KIND_CLUSTER):
   kubectl get microservices,gateways
-  curl localhost:$PORT/users/ada/dashboard
+  TOKEN=$TOKEN
+  (ada's token, 24 h; another: bin/devtoken token $STATE/jwt USER)
+  curl -H "Authorization: Bearer \$TOKEN" localhost:$PORT/users/ada/dashboard
 localhost:$PORT keeps answering across rollouts of the gateway; make dev-down removes it all.
 DONE

@@ -46,13 +46,33 @@ func sampleGatewayConfig(t *testing.T, urls map[string]string) gatewayconfig.Con
 		t.Fatal(err)
 	}
 	cfg := gatewayconfig.Config{Routes: []gatewayconfig.Route{}, Aggregations: []gatewayconfig.Aggregation{}}
+	policy := func(p platformv1alpha1.AuthPolicy) (string, string) {
+		if p == platformv1alpha1.AuthNone || gw.Spec.Auth == nil {
+			return "", ""
+		}
+		return gatewayconfig.AuthRequired, gatewayconfig.DefaultUserClaim
+	}
+	if a := gw.Spec.Auth; a != nil {
+		jwks, err := stackKeys.JWKS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "jwks.json")
+		if err := os.WriteFile(path, jwks, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Auth = &gatewayconfig.Auth{Issuer: a.JWT.Issuer, Audiences: a.JWT.Audiences, JWKSFile: path}
+	}
 	for _, r := range gw.Spec.Routes {
+		auth, claim := policy(r.Auth)
 		cfg.Routes = append(cfg.Routes, gatewayconfig.Route{PathPrefix: r.PathPrefix, Service: r.Service, Upstream: urls[r.Service],
-			StripPrefix: r.StripPrefix, Timeout: gatewayconfig.Duration{Duration: r.Timeout.Duration}})
+			StripPrefix: r.StripPrefix, ReplacePrefix: r.ReplacePrefix, Timeout: gatewayconfig.Duration{Duration: r.Timeout.Duration},
+			Auth: auth, UserClaim: claim})
 	}
 	for _, a := range gw.Spec.Aggregations {
+		auth, claim := policy(a.Auth)
 		agg := gatewayconfig.Aggregation{Path: a.Path, Timeout: gatewayconfig.Duration{Duration: a.Timeout.Duration},
-			OnError: string(a.OnError), Compute: a.Compute}
+			OnError: string(a.OnError), Compute: a.Compute, Auth: auth, UserClaim: claim}
 		for _, b := range a.Backends {
 			agg.Backends = append(agg.Backends, gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: urls[b.Service], Path: b.Path})
 		}
@@ -119,14 +139,31 @@ func TestThe_sample_stack_answers_the_dashboard_end_to_end(t *testing.T) {
 	if err := cr.stop(); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest(http.MethodGet, gw.URL+"/users/ada/dashboard", nil)
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	dashboardAs := func(user string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/users/ada/dashboard", nil)
+		if user != "" {
+			tok, err := stackKeys.Token(user, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp
 	}
-	_ = resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get(gateway.HeaderCompleted) != "false" {
+	if resp := dashboardAs("ada"); resp.StatusCode != 200 || resp.Header.Get(gateway.HeaderCompleted) != "false" {
 		t.Errorf("with career down: %d completed=%q, want 200 and false", resp.StatusCode, resp.Header.Get(gateway.HeaderCompleted))
+	}
+
+	// The sample's auth: no token 401, another user's 403.
+	if resp := dashboardAs(""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("ada's dashboard without a token: %d, want 401", resp.StatusCode)
+	}
+	if resp := dashboardAs("grace"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("ada's dashboard with grace's token: %d, want 403", resp.StatusCode)
 	}
 }

@@ -30,12 +30,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/skillmesh/skillmesh/internal/devauth"
 	"github.com/skillmesh/skillmesh/internal/testutil/redisserver"
 	"github.com/skillmesh/skillmesh/services/career"
 	"github.com/skillmesh/skillmesh/services/learning"
@@ -113,6 +115,17 @@ func start(t *testing.T, run runFunc, env map[string]string) *service {
 }
 
 // call speaks JSON over HTTP; a transport error is status 0.
+// stackKeys is the identity provider of the sample Gateway's auth.jwt here.
+var stackKeys = func() *devauth.KeyPair {
+	k, err := devauth.New()
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+var userInPath = regexp.MustCompile(`/users/([^/?]+)`)
+
 func call(t *testing.T, method, url string, body, out any) (int, string) {
 	t.Helper()
 	var rd io.Reader
@@ -128,6 +141,14 @@ func call(t *testing.T, method, url string, body, out any) (int, string) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// Signed as the user the path names, as the sample Gateway asks.
+	if m := userInPath.FindStringSubmatch(req.URL.Path); m != nil {
+		tok, err := stackKeys.Token(m[1], time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err.Error()

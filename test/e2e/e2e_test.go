@@ -119,6 +119,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 	})
 
 	It("brings the sample stack to Ready through real probes", func() {
+		applyJWKS()
 		_, err := kubectl.Run("apply", "-n", namespace, "-k", "config/samples")
 		Expect(err).NotTo(HaveOccurred())
 		for _, name := range []string{"skills", "career", "learning"} {
@@ -356,6 +357,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		}, shortTimeout).Should(Succeed())
 
 		By("restoring learning: the Gateway counts it again")
+		applyJWKS()
 		_, err := kubectl.Run("apply", "-n", namespace, "-k", "config/samples")
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonBackendsReady))
@@ -553,6 +555,7 @@ func (g *gatewayClient) send(method, path, body string) (*http.Response, string,
 	if err != nil {
 		return nil, "", err
 	}
+	authorize(req)
 	resp, err := g.http.Do(req)
 	if err != nil {
 		return nil, "", err

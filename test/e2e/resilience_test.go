@@ -269,6 +269,7 @@ func (e *edgeClient) do(method, path, body string) (int, string) {
 	if err != nil {
 		return 0, err.Error()
 	}
+	authorize(req)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
