@@ -237,27 +237,9 @@ func Test_gateway_status_of_a_refused_file(t *testing.T) {
 	}
 }
 
-// The edge settings reach the file with every default resolved, and the
-// JWKS Secret is mounted as a directory the gateway reloads from.
-func Test_gateway_edge_settings_render_into_the_file_and_the_pod(t *testing.T) {
-	cfgOf := func(gw *platformv1alpha1.Gateway) gatewayconfig.Config {
-		t.Helper()
-		ch := renderGW(t, gw)
-		if ch.ConfigErr != nil {
-			t.Fatal(ch.ConfigErr)
-		}
-		cfg, err := gatewayconfig.Parse([]byte(as[corev1.ConfigMap](t, ch.ConfigMap).Data[gatewayconfig.FileName]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
-	plain := cfgOf(testGateway())
-	if plain.Auth != nil || plain.RateLimit != nil || plain.CORS != nil || plain.Routes[0].Auth != "" || plain.MaxRequestBodyBytes != 1<<20 {
-		t.Errorf("no edge settings: %+v", plain)
-	}
-
-	gw := testGateway(func(gw *platformv1alpha1.Gateway) {
+// edgeGateway sets every edge field.
+func edgeGateway() *platformv1alpha1.Gateway {
+	return testGateway(func(gw *platformv1alpha1.Gateway) {
 		gw.Spec.Auth = &platformv1alpha1.GatewayAuth{JWT: &platformv1alpha1.JWTAuth{Issuer: "https://issuer.test", Audiences: []string{"skillmesh"},
 			JWKSSecretRef: platformv1alpha1.SecretKeySelector{Name: "dev-jwks", Key: "keys"}}}
 		gw.Spec.Routes[1].Auth = platformv1alpha1.AuthNone
@@ -267,7 +249,28 @@ func Test_gateway_edge_settings_render_into_the_file_and_the_pod(t *testing.T) {
 		gw.Spec.MaxRequestBodyBytes = ptr.To[int64](4096)
 		gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 500 * time.Millisecond}
 	})
-	cfg := cfgOf(gw)
+}
+
+func renderedFile(t *testing.T, gw *platformv1alpha1.Gateway) gatewayconfig.Config {
+	t.Helper()
+	ch := renderGW(t, gw)
+	if ch.ConfigErr != nil {
+		t.Fatal(ch.ConfigErr)
+	}
+	cfg, err := gatewayconfig.Parse([]byte(as[corev1.ConfigMap](t, ch.ConfigMap).Data[gatewayconfig.FileName]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// The edge settings reach the file with every default resolved.
+func Test_gateway_edge_settings_render_into_the_file(t *testing.T) {
+	plain := renderedFile(t, testGateway())
+	if plain.Auth != nil || plain.RateLimit != nil || plain.CORS != nil || plain.Routes[0].Auth != "" || plain.MaxRequestBodyBytes != 1<<20 {
+		t.Errorf("no edge settings: %+v", plain)
+	}
+	cfg := renderedFile(t, edgeGateway())
 	if cfg.Auth == nil || cfg.Auth.JWKSFile != "/etc/skillmesh/jwks/jwks.json" || cfg.Auth.Issuer != "https://issuer.test" {
 		t.Errorf("auth = %+v", cfg.Auth)
 	}
@@ -277,12 +280,18 @@ func Test_gateway_edge_settings_render_into_the_file_and_the_pod(t *testing.T) {
 	if a := cfg.Aggregations[0]; a.Auth != "required" || a.UserClaim != "email" || a.Backends[0].Timeout.Duration != 500*time.Millisecond {
 		t.Errorf("aggregation = %+v", a)
 	}
-	if cfg.RateLimit == nil || cfg.RateLimit.RequestsPerSecond != 20 || cfg.RateLimit.Burst != 40 || cfg.CORS == nil || cfg.CORS.MaxAge.Duration != time.Minute ||
-		cfg.MaxRequestBodyBytes != 4096 {
-		t.Errorf("edge = %+v %+v %d", cfg.RateLimit, cfg.CORS, cfg.MaxRequestBodyBytes)
+	if cfg.RateLimit == nil || cfg.RateLimit.RequestsPerSecond != 20 || cfg.RateLimit.Burst != 40 {
+		t.Errorf("rateLimit = %+v", cfg.RateLimit)
 	}
+	if cfg.CORS == nil || cfg.CORS.MaxAge.Duration != time.Minute || cfg.MaxRequestBodyBytes != 4096 {
+		t.Errorf("cors = %+v, body limit %d", cfg.CORS, cfg.MaxRequestBodyBytes)
+	}
+}
 
-	d := as[appsv1.Deployment](t, renderGW(t, gw).Deployment)
+// The JWKS Secret is mounted as a directory the gateway reloads from, and
+// is not in the template's hash: a rotation must not roll the pods.
+func Test_the_JWKS_Secret_is_mounted_as_a_directory_and_never_rolls_the_pods(t *testing.T) {
+	d := as[appsv1.Deployment](t, renderGW(t, edgeGateway()).Deployment)
 	var vol *corev1.Volume
 	for i, v := range d.Spec.Template.Spec.Volumes {
 		if v.Name == "jwks" {

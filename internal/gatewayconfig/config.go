@@ -203,120 +203,138 @@ func Parse(data []byte) (Config, error) {
 // operator runs it on the file it is about to write and the gateway on the
 // file it is about to serve.
 func (c Config) Validate() error {
-	var errs []error
-	fail := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
-	}
+	v := &validator{cfg: c, mux: http.NewServeMux(), prefixes: map[string]bool{}, paths: map[string]bool{}}
 	if c.Version != Version {
-		errs = append(errs, fmt.Errorf("version %d: this gateway reads version %d", c.Version, Version))
+		v.errs = append(v.errs, fmt.Errorf("version %d: this gateway reads version %d", c.Version, Version))
 	}
-	errs = append(errs, c.validateEdge()...)
-	checkAuth := func(field, policy string) {
-		switch policy {
-		case "", AuthNone:
-		case AuthRequired:
-			if c.Auth == nil {
-				fail(field, "auth is required but the gateway has no auth (spec.auth) to verify tokens with")
-			}
-		default:
-			fail(field, "auth %q must be required or none", policy)
-		}
-	}
-	mux := http.NewServeMux()
-	prefixes := map[string]bool{}
+	v.errs = append(v.errs, c.validateEdge()...)
 	for i, r := range c.Routes {
-		field := fmt.Sprintf("routes[%d] (%s)", i, r.PathPrefix)
-		if !strings.HasPrefix(r.PathPrefix, "/") || prefixes[r.PathPrefix] {
-			fail(field, "pathPrefix %q must start with '/' and be unique", r.PathPrefix)
-		}
-		prefixes[r.PathPrefix] = true
-		if !strings.HasPrefix(r.Upstream, "http://") && !strings.HasPrefix(r.Upstream, "https://") {
-			fail(field, "upstream %q is not an http(s) URL", r.Upstream)
-		} else if _, err := url.Parse(r.Upstream); err != nil {
-			fail(field, "upstream: %v", err)
-		}
-		if r.Timeout.Duration <= 0 {
-			fail(field, "timeout must be positive")
-		}
-		checkAuth(field, r.Auth)
-		if r.ReplacePrefix != "" && (r.StripPrefix || !strings.HasPrefix(r.ReplacePrefix, "/") || strings.ContainsAny(r.ReplacePrefix, "{}?#")) {
-			fail(field, "replacePrefix %q must be a path starting with '/', without {params}, and not set with stripPrefix", r.ReplacePrefix)
-		}
-		for _, seg := range strings.Split(r.PathPrefix, "/") {
-			if _, isParam := segmentParam(seg); !isParam && strings.ContainsAny(seg, "{}") {
-				fail(field, "pathPrefix segment %q: a {param} must be a whole segment", seg)
-			}
-		}
-		for _, p := range RoutePatterns(r) {
-			if err := register(mux, p); err != nil {
-				fail(field, "pathPrefix: %v", err)
-			}
-		}
+		v.route(fmt.Sprintf("routes[%d] (%s)", i, r.PathPrefix), r)
 	}
-	paths := map[string]bool{}
 	for i, a := range c.Aggregations {
-		field := fmt.Sprintf("aggregations[%d] (%s)", i, a.Path)
-		if !strings.HasPrefix(a.Path, "/") || paths[a.Path] {
-			fail(field, "path %q must start with '/' and be unique", a.Path)
+		v.aggregation(fmt.Sprintf("aggregations[%d] (%s)", i, a.Path), a)
+	}
+	return errors.Join(v.errs...)
+}
+
+// validator collects the problems of one file; mux holds every pattern seen
+// so far, so collisions are found as the router would find them.
+type validator struct {
+	cfg             Config
+	mux             *http.ServeMux
+	prefixes, paths map[string]bool
+	errs            []error
+}
+
+func (v *validator) fail(field, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) auth(field, policy string) {
+	switch policy {
+	case "", AuthNone:
+	case AuthRequired:
+		if v.cfg.Auth == nil {
+			v.fail(field, "auth is required but the gateway has no auth (spec.auth) to verify tokens with")
 		}
-		paths[a.Path] = true
-		if a.OnError != "partial" && a.OnError != "fail" {
-			fail(field, "onError %q must be partial or fail", a.OnError)
-		}
-		if a.Timeout.Duration <= 0 {
-			fail(field, "timeout must be positive")
-		}
-		if len(a.Backends) == 0 {
-			fail(field, "needs at least one backend")
-		}
-		checkAuth(field, a.Auth)
-		for k, h := range a.ForwardHeaders {
-			if !isToken(h) {
-				fail(field, "forwardHeaders[%d]: %q is not a header name", k, h)
-			}
-		}
-		if err := register(mux, AggregationPattern(a)); err != nil {
-			fail(field, "path: %v", err)
-		}
-		params := pathParams(a.Path)
-		keys := map[string]bool{}
-		for j, b := range a.Backends {
-			bf := fmt.Sprintf("%s.backends[%d] (%s)", field, j, b.Key)
-			if b.Key == "" || keys[b.Key] {
-				fail(bf, "key %q must be set and unique", b.Key)
-			}
-			keys[b.Key] = true
-			if !strings.HasPrefix(b.Path, "/") {
-				fail(bf, "path %q must start with '/'", b.Path)
-			}
-			if !strings.HasPrefix(b.Upstream, "http://") && !strings.HasPrefix(b.Upstream, "https://") {
-				fail(bf, "upstream %q is not an http(s) URL", b.Upstream)
-			}
-			if b.Timeout.Duration < 0 || b.Timeout.Duration > a.Timeout.Duration {
-				fail(bf, "timeout %s must be positive and at most the aggregation's %s", b.Timeout.Duration, a.Timeout.Duration)
-			}
-			for _, seg := range strings.Split(b.Path, "/") {
-				name, isParam := segmentParam(seg)
-				name = strings.TrimSuffix(name, "...")
-				switch {
-				case !isParam && strings.ContainsAny(seg, "{}"):
-					fail(bf, "path segment %q: a {param} must be a whole segment", seg)
-				case isParam && !params[name]:
-					fail(bf, "path %q names {%s}, which the aggregation's path %q does not have", b.Path, name, a.Path)
-				}
-			}
-		}
-		if _, err := CompileCompute(a); err != nil {
-			if joined, ok := err.(interface{ Unwrap() []error }); ok {
-				for _, e := range joined.Unwrap() {
-					fail(field, "%v", e)
-				}
-			} else {
-				fail(field, "%v", err)
-			}
+	default:
+		v.fail(field, "auth %q must be required or none", policy)
+	}
+}
+
+func (v *validator) route(field string, r Route) {
+	if !strings.HasPrefix(r.PathPrefix, "/") || v.prefixes[r.PathPrefix] {
+		v.fail(field, "pathPrefix %q must start with '/' and be unique", r.PathPrefix)
+	}
+	v.prefixes[r.PathPrefix] = true
+	if !strings.HasPrefix(r.Upstream, "http://") && !strings.HasPrefix(r.Upstream, "https://") {
+		v.fail(field, "upstream %q is not an http(s) URL", r.Upstream)
+	} else if _, err := url.Parse(r.Upstream); err != nil {
+		v.fail(field, "upstream: %v", err)
+	}
+	if r.Timeout.Duration <= 0 {
+		v.fail(field, "timeout must be positive")
+	}
+	v.auth(field, r.Auth)
+	if r.ReplacePrefix != "" && (r.StripPrefix || !strings.HasPrefix(r.ReplacePrefix, "/") || strings.ContainsAny(r.ReplacePrefix, "{}?#")) {
+		v.fail(field, "replacePrefix %q must be a path starting with '/', without {params}, and not set with stripPrefix", r.ReplacePrefix)
+	}
+	for seg := range strings.SplitSeq(r.PathPrefix, "/") {
+		if _, isParam := segmentParam(seg); !isParam && strings.ContainsAny(seg, "{}") {
+			v.fail(field, "pathPrefix segment %q: a {param} must be a whole segment", seg)
 		}
 	}
-	return errors.Join(errs...)
+	for _, p := range RoutePatterns(r) {
+		if err := register(v.mux, p); err != nil {
+			v.fail(field, "pathPrefix: %v", err)
+		}
+	}
+}
+
+func (v *validator) aggregation(field string, a Aggregation) {
+	if !strings.HasPrefix(a.Path, "/") || v.paths[a.Path] {
+		v.fail(field, "path %q must start with '/' and be unique", a.Path)
+	}
+	v.paths[a.Path] = true
+	if a.OnError != "partial" && a.OnError != "fail" {
+		v.fail(field, "onError %q must be partial or fail", a.OnError)
+	}
+	if a.Timeout.Duration <= 0 {
+		v.fail(field, "timeout must be positive")
+	}
+	if len(a.Backends) == 0 {
+		v.fail(field, "needs at least one backend")
+	}
+	v.auth(field, a.Auth)
+	for k, h := range a.ForwardHeaders {
+		if !isToken(h) {
+			v.fail(field, "forwardHeaders[%d]: %q is not a header name", k, h)
+		}
+	}
+	if err := register(v.mux, AggregationPattern(a)); err != nil {
+		v.fail(field, "path: %v", err)
+	}
+	keys := map[string]bool{}
+	for j, b := range a.Backends {
+		bf := fmt.Sprintf("%s.backends[%d] (%s)", field, j, b.Key)
+		if b.Key == "" || keys[b.Key] {
+			v.fail(bf, "key %q must be set and unique", b.Key)
+		}
+		keys[b.Key] = true
+		v.backend(bf, a, b)
+	}
+	if _, err := CompileCompute(a); err != nil {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				v.fail(field, "%v", e)
+			}
+		} else {
+			v.fail(field, "%v", err)
+		}
+	}
+}
+
+func (v *validator) backend(field string, a Aggregation, b Backend) {
+	if !strings.HasPrefix(b.Path, "/") {
+		v.fail(field, "path %q must start with '/'", b.Path)
+	}
+	if !strings.HasPrefix(b.Upstream, "http://") && !strings.HasPrefix(b.Upstream, "https://") {
+		v.fail(field, "upstream %q is not an http(s) URL", b.Upstream)
+	}
+	if b.Timeout.Duration < 0 || b.Timeout.Duration > a.Timeout.Duration {
+		v.fail(field, "timeout %s must be positive and at most the aggregation's %s", b.Timeout.Duration, a.Timeout.Duration)
+	}
+	params := pathParams(a.Path)
+	for seg := range strings.SplitSeq(b.Path, "/") {
+		name, isParam := segmentParam(seg)
+		name = strings.TrimSuffix(name, "...")
+		switch {
+		case !isParam && strings.ContainsAny(seg, "{}"):
+			v.fail(field, "path segment %q: a {param} must be a whole segment", seg)
+		case isParam && !params[name]:
+			v.fail(field, "path %q names {%s}, which the aggregation's path %q does not have", b.Path, name, a.Path)
+		}
+	}
 }
 
 // validateEdge checks the gateway-wide settings: auth, rate limit, CORS and
@@ -426,9 +444,8 @@ func isToken(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if r > 127 || !(r == '!' || r == '#' || r == '$' || r == '%' || r == '&' || r == '\'' || r == '*' || r == '+' ||
-			r == '-' || r == '.' || r == '^' || r == '_' || r == '`' || r == '|' || r == '~' ||
-			(r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')) {
+		alnum := (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		if !alnum && !strings.ContainsRune("!#$%&'*+-.^_`|~", r) {
 			return false
 		}
 	}
@@ -475,7 +492,7 @@ func register(mux *http.ServeMux, pattern string) (err error) {
 // {name} or {name...}).
 func pathParams(path string) map[string]bool {
 	out := map[string]bool{}
-	for _, seg := range strings.Split(path, "/") {
+	for seg := range strings.SplitSeq(path, "/") {
 		if name, ok := segmentParam(seg); ok {
 			out[strings.TrimSuffix(name, "...")] = true // {rest...} names rest
 		}

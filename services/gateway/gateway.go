@@ -85,22 +85,22 @@ func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
 // rather than a crash loop.
 func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper) *Gateway {
 	g := &Gateway{path: path, logger: logger, metrics: m, transport: transport}
-	if _, err := g.reload(); err != nil {
+	if err := g.reload(); err != nil {
 		logger.Error("Configuration refused; not ready until a valid one arrives", "path", path, "error", err)
 	}
 	return g
 }
 
 // reload reads the file and swaps it in when it changed and is valid.
-func (g *Gateway) reload() (bool, error) {
+func (g *Gateway) reload() error {
 	data, err := os.ReadFile(g.path)
 	if err != nil {
 		g.refused.Store(&refusal{err: err})
-		return false, err
+		return err
 	}
 	sum := sha256.Sum256(data)
 	if sum == g.lastSum {
-		return false, nil
+		return nil
 	}
 	g.lastSum = sum // do not log the same bad file every tick
 	hash := "sha256:" + hex.EncodeToString(sum[:])
@@ -108,14 +108,14 @@ func (g *Gateway) reload() (bool, error) {
 	if err != nil {
 		g.refused.Store(&refusal{hash: hash, err: err})
 		g.metrics.reloads.WithLabelValues("refused").Inc()
-		return false, err
+		return err
 	}
 	g.current.Store(r)
 	g.served.Store(&hash)
 	g.refused.Store(nil)
 	g.metrics.reloads.WithLabelValues("loaded").Inc()
 	g.logger.Info("Configuration loaded", "hash", hash, "routes", r.routes, "aggregations", r.aggregations)
-	return true, nil
+	return nil
 }
 
 func (g *Gateway) compile(data []byte) (*router, error) {
@@ -202,7 +202,7 @@ func (g *Gateway) Watch(ctx context.Context, interval time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if _, err := g.reload(); err != nil {
+			if err := g.reload(); err != nil {
 				g.logger.Error("Configuration refused; the previous one keeps serving", "path", g.path, "error", err)
 			}
 			if cur := g.current.Load(); cur != nil && cur.keys != nil {

@@ -79,7 +79,7 @@ func startGateway(t *testing.T, cfg gatewayconfig.Config) (url, path string) {
 	path = filepath.Join(t.TempDir(), gatewayconfig.FileName)
 	writeConfig(t, path, cfg)
 	url = runGateway(t, path)
-	waitStatus(t, url+"/health/ready", 200)
+	waitOK(t, url+"/health/ready")
 	return url, path
 }
 
@@ -106,8 +106,9 @@ func runGateway(t *testing.T, path string) (url string) {
 	return "http://" + ln.Addr().String()
 }
 
-// waitStatus polls url until it answers want.
-func waitStatus(t *testing.T, url string, want int) {
+// waitOK polls url until it answers 200.
+func waitOK(t *testing.T, url string) {
+	const want = http.StatusOK
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	last := 0
@@ -298,7 +299,7 @@ func TestA_refused_first_file_keeps_the_pod_not_ready_until_a_valid_one(t *testi
 			path := filepath.Join(t.TempDir(), gatewayconfig.FileName)
 			writeConfig(t, path, cfg)
 			url := runGateway(t, path)
-			waitStatus(t, url+"/health/live", 200)
+			waitOK(t, url+"/health/live")
 			code, _, report := getJSON(t, url+"/health/ready")
 			if code != 503 {
 				t.Fatalf("/health/ready = %d, want 503 with a refused file", code)
@@ -313,7 +314,7 @@ func TestA_refused_first_file_keeps_the_pod_not_ready_until_a_valid_one(t *testi
 
 			good := dashboard("partial", time.Second, map[string]*backend{"skills": b}, map[string]string{"n": "size(skills.skills)"})
 			writeConfig(t, path, good)
-			waitStatus(t, url+"/health/ready", 200)
+			waitOK(t, url+"/health/ready")
 			data, _ := gatewayconfig.Marshal(good)
 			sum := sha256.Sum256(data)
 			_, _, report = getJSON(t, url+"/health")

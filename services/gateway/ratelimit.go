@@ -21,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,10 +145,9 @@ func (l *limiter) clientAddr(r *http.Request) netip.Addr {
 	}
 	hops := r.Header.Values("X-Forwarded-For")
 	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		parts := strings.Split(hops[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+	for _, hop := range slices.Backward(hops) {
+		for _, part := range slices.Backward(strings.Split(hop, ",")) {
+			a, err := netip.ParseAddr(strings.TrimSpace(part))
 			if err != nil {
 				return client // a garbled hop: stop at the last one believed
 			}

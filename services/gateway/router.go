@@ -118,7 +118,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 	if limit == 0 {
 		limit = gatewayconfig.DefaultMaxRequestBodyBytes
 	}
-	var h http.Handler = limitBody(limit, mux)
+	h := limitBody(limit, mux)
 	if cfg.CORS != nil {
 		h = newCORS(cfg.CORS).wrap(h)
 	}

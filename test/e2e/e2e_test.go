@@ -125,7 +125,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		for _, name := range []string{"skills", "career", "learning"} {
 			Eventually(microserviceCondition(name, platformv1alpha1.ConditionReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonReady), name)
 		}
-		Eventually(gatewayCondition("api", platformv1alpha1.ConditionReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonReady))
+		Eventually(gatewayCondition(platformv1alpha1.ConditionReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonReady))
 
 		By("kstatus (Flux, kpt, cli-utils --wait) reads the whole stack as Current, and kubectl wait agrees")
 		for _, obj := range []client.Object{
@@ -335,7 +335,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 
 	It("turns the Gateway's BackendsReady False when a backend goes, and the dashboard answers partially", func() {
 		Expect(k8s.Delete(ctx, &platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Name: "learning", Namespace: namespace}})).To(Succeed())
-		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), shortTimeout).
+		Eventually(gatewayCondition(platformv1alpha1.ConditionBackendsReady), shortTimeout).
 			Should(And(haveStatus(metav1.ConditionFalse, platformv1alpha1.ReasonBackendNotFound), HaveField("Message", ContainSubstring("learning"))))
 		// whenDeleted defaults to Retain: everything goes but the claim and its data.
 		Eventually(childrenOf, shortTimeout).WithArguments("learning").Should(ConsistOf("PersistentVolumeClaim"))
@@ -360,7 +360,7 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		applyJWKS()
 		_, err := kubectl.Run("apply", "-n", namespace, "-k", "config/samples")
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(gatewayCondition("api", platformv1alpha1.ConditionBackendsReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonBackendsReady))
+		Eventually(gatewayCondition(platformv1alpha1.ConditionBackendsReady), stackTimeout).Should(beTrueWith(platformv1alpha1.ReasonBackendsReady))
 		again := &corev1.PersistentVolumeClaim{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "learning-data"}, again)).To(Succeed())
 		Expect(again.UID).To(Equal(claim.UID), "the new learning took the same claim back")
@@ -395,10 +395,11 @@ func microserviceCondition(name, condType string) func() *metav1.Condition {
 	}
 }
 
-func gatewayCondition(name, condType string) func() *metav1.Condition {
+// gatewayCondition reads a condition of the sample Gateway "api".
+func gatewayCondition(condType string) func() *metav1.Condition {
 	return func() *metav1.Condition {
 		gw := &platformv1alpha1.Gateway{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, gw); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "api"}, gw); err != nil {
 			return nil
 		}
 		return meta.FindStatusCondition(gw.Status.Conditions, condType)

@@ -128,7 +128,7 @@ func edgeSpecs() {
 
 		l := startLoad(edge, readers())
 		setExpression("size(skills.skills")
-		Eventually(gatewayCondition("api", platformv1alpha1.ConditionConfigValid), shortTimeout).Should(And(
+		Eventually(gatewayCondition(platformv1alpha1.ConditionConfigValid), shortTimeout).Should(And(
 			haveStatus(metav1.ConditionFalse, platformv1alpha1.ReasonInvalidConfig),
 			HaveField("Message", ContainSubstring("spec.aggregations[0] (/users/{user_id}/dashboard): compute.total_skills"))))
 		Eventually(kstatusOf(gw), shortTimeout).Should(Equal(status.FailedStatus))
@@ -145,7 +145,7 @@ func edgeSpecs() {
 		By("fixing the expression")
 		setExpression(good)
 		Eventually(kstatusOf(gw), stackTimeout).Should(Equal(status.CurrentStatus))
-		Expect(gatewayCondition("api", platformv1alpha1.ConditionConfigValid)()).To(beTrueWith(platformv1alpha1.ReasonConfigValid))
+		Expect(gatewayCondition(platformv1alpha1.ConditionConfigValid)()).To(beTrueWith(platformv1alpha1.ReasonConfigValid))
 		l.stop()
 		l.report("gateway through an invalid edit and a rollout")
 		Expect(l.reads.failed()).To(BeZero(), l.reads.failures())
