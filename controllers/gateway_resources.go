@@ -178,7 +178,15 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 			PathPrefix: r.PathPrefix, Service: r.Service, Upstream: backendReference(in, r.Service).URLOn(r.Port),
 			StripPrefix: r.StripPrefix, ReplacePrefix: r.ReplacePrefix, Timeout: gatewayconfig.Duration{Duration: timeout},
 			Auth: authPolicy(gw, r.Auth), UserClaim: userClaim(gw, r.Auth, r.UserClaim),
+			RequestHeaders: headerOps(r.RequestHeaders), ResponseHeaders: headerOps(r.ResponseHeaders),
 		})
+		if rt := r.Retries; rt != nil {
+			last := &cfg.Routes[len(cfg.Routes)-1]
+			last.Retries = &gatewayconfig.Retries{Attempts: int(rt.Attempts)}
+			if rt.PerTryTimeout != nil {
+				last.Retries.PerTryTimeout = gatewayconfig.Duration{Duration: rt.PerTryTimeout.Duration}
+			}
+		}
 	}
 	for _, a := range gw.Spec.Aggregations {
 		timeout := defaultAggregateAfter
@@ -201,6 +209,13 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 		cfg.Aggregations = append(cfg.Aggregations, agg)
 	}
 	return cfg
+}
+
+func headerOps(m *platformv1alpha1.HeaderModifier) *gatewayconfig.HeaderOps {
+	if m == nil {
+		return nil
+	}
+	return &gatewayconfig.HeaderOps{Set: m.Set, Remove: m.Remove}
 }
 
 // authPolicy resolves a route's or aggregation's auth: required by default

@@ -248,6 +248,8 @@ func edgeGateway() *platformv1alpha1.Gateway {
 		gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com"}, MaxAge: &metav1.Duration{Duration: time.Minute}}
 		gw.Spec.MaxRequestBodyBytes = ptr.To[int64](4096)
 		gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 500 * time.Millisecond}
+		gw.Spec.Routes[0].Retries = &platformv1alpha1.RouteRetries{Attempts: 3, PerTryTimeout: &metav1.Duration{Duration: time.Second}}
+		gw.Spec.Routes[0].RequestHeaders = &platformv1alpha1.HeaderModifier{Set: map[string]string{"X-Env": "prod"}, Remove: []string{"Cookie"}}
 	})
 }
 
@@ -285,6 +287,10 @@ func Test_gateway_edge_settings_render_into_the_file(t *testing.T) {
 	}
 	if cfg.CORS == nil || cfg.CORS.MaxAge.Duration != time.Minute || cfg.MaxRequestBodyBytes != 4096 {
 		t.Errorf("cors = %+v, body limit %d", cfg.CORS, cfg.MaxRequestBodyBytes)
+	}
+	if r := cfg.Routes[0]; r.Retries == nil || r.Retries.Attempts != 3 || r.Retries.PerTryTimeout.Duration != time.Second ||
+		r.RequestHeaders == nil || r.RequestHeaders.Set["X-Env"] != "prod" || r.RequestHeaders.Remove[0] != "Cookie" || r.ResponseHeaders != nil {
+		t.Errorf("route retries and headers = %+v %+v %+v", r.Retries, r.RequestHeaders, r.ResponseHeaders)
 	}
 }
 

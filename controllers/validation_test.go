@@ -275,6 +275,14 @@ var _ = Describe("Gateway validation", func() {
 			func(gw *platformv1alpha1.Gateway) {
 				gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 3e9}
 			}),
+		Entry("a per-try timeout over the route's", "retries.perTryTimeout must be at most the route's timeout",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Routes[0].Retries = &platformv1alpha1.RouteRetries{Attempts: 2, PerTryTimeout: &metav1.Duration{Duration: 31e9}}
+			}),
+		Entry("a header name with a space", "header names are tokens",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Routes[0].ResponseHeaders = &platformv1alpha1.HeaderModifier{Set: map[string]string{"Cache Control": "no-store"}}
+			}),
 		Entry("stripPrefix with replacePrefix", "set stripPrefix or replacePrefix, not both",
 			func(gw *platformv1alpha1.Gateway) {
 				gw.Spec.Routes[0].StripPrefix, gw.Spec.Routes[0].ReplacePrefix = true, "/v1"

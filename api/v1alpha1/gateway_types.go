@@ -232,8 +232,40 @@ type GatewaySpec struct {
 	PodOptions `json:",inline"`
 }
 
+// RouteRetries is a route's retry policy.
+type RouteRetries struct {
+	// attempts is the number of tries in all, the first included.
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=10
+	Attempts int32 `json:"attempts"`
+
+	// perTryTimeout bounds each try, e.g. 500ms; default the route's timeout.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="perTryTimeout must be a positive duration such as 500ms"
+	PerTryTimeout *metav1.Duration `json:"perTryTimeout,omitempty"`
+}
+
+// HeaderModifier sets and removes HTTP headers.
+type HeaderModifier struct {
+	// set replaces each header with the value given.
+	// +optional
+	// +kubebuilder:validation:MaxProperties=32
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9!#$%&*+.^_|~-]+$'))",message="header names are tokens (letters, digits and !#$%&*+.^_|~-)"
+	Set map[string]string `json:"set,omitempty"`
+
+	// remove deletes each header named.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`
+	Remove []string `json:"remove,omitempty"`
+}
+
 // Route proxies every request under pathPrefix to a Microservice.
 // +kubebuilder:validation:XValidation:rule="!(has(self.replacePrefix) && has(self.stripPrefix) && self.stripPrefix)",message="set stripPrefix or replacePrefix, not both"
+// +kubebuilder:validation:XValidation:rule="!has(self.retries) || !has(self.retries.perTryTimeout) || duration(self.retries.perTryTimeout) <= (has(self.timeout) ? duration(self.timeout) : duration('30s'))",message="retries.perTryTimeout must be at most the route's timeout (default 30s)"
 type Route struct {
 	// pathPrefix is matched against the request path, e.g. /api/skills. It
 	// may hold {parameters} as whole segments, e.g.
@@ -281,6 +313,19 @@ type Route struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	UserClaim string `json:"userClaim,omitempty"`
+
+	// retries tries a GET or HEAD again when a try fails or answers 502,
+	// 503 or 504, never past timeout. Other methods are sent once.
+	// +optional
+	Retries *RouteRetries `json:"retries,omitempty"`
+
+	// requestHeaders change the headers the Microservice receives.
+	// +optional
+	RequestHeaders *HeaderModifier `json:"requestHeaders,omitempty"`
+
+	// responseHeaders change the headers the client receives.
+	// +optional
+	ResponseHeaders *HeaderModifier `json:"responseHeaders,omitempty"`
 
 	// timeout bounds the whole proxied request, e.g. 5s.
 	// +optional

@@ -117,6 +117,24 @@ type Route struct {
 	// UserClaim, with Auth required and a {user_id} in the path, names the
 	// claim that must equal it.
 	UserClaim string `json:"userClaim,omitempty"`
+	// Retries tries a GET or HEAD again, within Timeout.
+	Retries *Retries `json:"retries,omitempty"`
+	// RequestHeaders change what the upstream receives; ResponseHeaders
+	// what the client receives.
+	RequestHeaders  *HeaderOps `json:"requestHeaders,omitempty"`
+	ResponseHeaders *HeaderOps `json:"responseHeaders,omitempty"`
+}
+
+// Retries is a route's retry policy.
+type Retries struct {
+	Attempts      int      `json:"attempts"`
+	PerTryTimeout Duration `json:"perTryTimeout,omitzero"`
+}
+
+// HeaderOps sets and removes headers.
+type HeaderOps struct {
+	Set    map[string]string `json:"set,omitempty"`
+	Remove []string          `json:"remove,omitempty"`
 }
 
 // Aggregation fans one request out to several backends.
@@ -256,6 +274,24 @@ func (v *validator) route(field string, r Route) {
 		v.fail(field, "timeout must be positive")
 	}
 	v.auth(field, r.Auth)
+	if rt := r.Retries; rt != nil && (rt.Attempts < 1 || rt.PerTryTimeout.Duration < 0 || rt.PerTryTimeout.Duration > r.Timeout.Duration) {
+		v.fail(field, "retries: attempts must be at least 1 and perTryTimeout at most the route's timeout %s", r.Timeout.Duration)
+	}
+	for name, ops := range map[string]*HeaderOps{"requestHeaders": r.RequestHeaders, "responseHeaders": r.ResponseHeaders} {
+		if ops == nil {
+			continue
+		}
+		for h := range ops.Set {
+			if !isToken(h) {
+				v.fail(field, "%s.set: %q is not a header name", name, h)
+			}
+		}
+		for _, h := range ops.Remove {
+			if !isToken(h) {
+				v.fail(field, "%s.remove: %q is not a header name", name, h)
+			}
+		}
+	}
 	if r.ReplacePrefix != "" && (r.StripPrefix || !strings.HasPrefix(r.ReplacePrefix, "/") || strings.ContainsAny(r.ReplacePrefix, "{}?#")) {
 		v.fail(field, "replacePrefix %q must be a path starting with '/', without {params}, and not set with stripPrefix", r.ReplacePrefix)
 	}

@@ -487,3 +487,106 @@ func TestAggregation_backends_get_the_query_the_forwarded_headers_and_their_own_
 		t.Errorf("forwardHeaders [X-Tenant]: the backend got %v", got)
 	}
 }
+
+// flaky answers 503 to its first failures calls, sleeping slow on the
+// first, then 200; it counts calls by method.
+type flaky struct {
+	url          string
+	calls, posts atomic.Int64
+}
+
+func newFlaky(t *testing.T, failures int64, slow time.Duration) *flaky {
+	t.Helper()
+	f := &flaky{}
+	b := newBackend(t, 0, 200, nil)
+	b.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := f.calls.Add(1)
+		if r.Method == http.MethodPost {
+			f.posts.Add(1)
+		}
+		if n == 1 && slow > 0 {
+			select {
+			case <-time.After(slow):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if n <= failures {
+			httpx.WriteError(w, httpx.Errorf(http.StatusServiceUnavailable, "unavailable", "try %d", n))
+			return
+		}
+		w.Header().Set("X-Powered-By", "flaky")
+		httpx.Encode(w, http.StatusOK, map[string]any{"try": n, "env": r.Header.Get("X-Env"), "cookie": r.Header.Get("Cookie")})
+	})
+	f.url = b.URL
+	return f
+}
+
+func TestRoute_retries_GET_and_HEAD_within_the_route_deadline_only(t *testing.T) {
+	twice := newFlaky(t, 2, 0)
+	slowFirst := newFlaky(t, 0, 2*time.Second)
+	// never takes 200 ms every time: each try is cut at its 100 ms.
+	var neverCalls atomic.Int64
+	never := newBackend(t, 0, 200, nil)
+	never.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		neverCalls.Add(1)
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	})
+	retry := &gatewayconfig.Retries{Attempts: 3, PerTryTimeout: dur(150 * time.Millisecond)}
+	url, _ := startGateway(t, gatewayconfig.Config{Routes: []gatewayconfig.Route{
+		{PathPrefix: "/twice", Service: "a", Upstream: twice.url, Timeout: dur(5 * time.Second), Retries: retry},
+		{PathPrefix: "/slow", Service: "b", Upstream: slowFirst.url, Timeout: dur(5 * time.Second), Retries: retry},
+		{PathPrefix: "/never", Service: "c", Upstream: never.URL, Timeout: dur(250 * time.Millisecond),
+			Retries: &gatewayconfig.Retries{Attempts: 50, PerTryTimeout: dur(100 * time.Millisecond)}},
+	}})
+	if a := call(t, http.MethodGet, url+"/twice", nil, nil); a.status != 200 || a.body["try"] != float64(3) {
+		t.Errorf("GET after two 503s: %d %v, want 200 on the third try", a.status, a.body)
+	}
+	before := twice.calls.Load()
+	if a := call(t, http.MethodPost, url+"/twice", strings.NewReader("{}"), nil); a.status != 200 || twice.calls.Load()-before != 1 {
+		t.Errorf("POST: %d after %d calls, want one call", a.status, twice.calls.Load()-before)
+	}
+	start := time.Now()
+	if a := call(t, http.MethodGet, url+"/slow", nil, nil); a.status != 200 || time.Since(start) > time.Second {
+		t.Errorf("a slow first try: %d after %s, want 200 from the second try (perTryTimeout 150ms)", a.status, time.Since(start))
+	}
+	start = time.Now()
+	a := call(t, http.MethodGet, url+"/never", nil, nil)
+	took := time.Since(start)
+	// 50 attempts were allowed; the 250 ms deadline allows only a few.
+	if a.status != http.StatusGatewayTimeout || took > 600*time.Millisecond {
+		t.Errorf("always too slow: %d after %s, want 504 at the route's 250ms deadline", a.status, took)
+	}
+	if n := neverCalls.Load(); n < 2 || n > 3 {
+		t.Errorf("%d tries of the 50 allowed: want 2 or 3 (100 ms each within 250 ms)", n)
+	}
+}
+
+func TestRoute_header_ops_and_a_timeout_longer_than_the_servers_write_timeout(t *testing.T) {
+	ok := newFlaky(t, 0, 0)
+	slow := newBackend(t, 700*time.Millisecond, 200, map[string]string{"slow": "done"})
+	url, _ := startGateway(t, gatewayconfig.Config{
+		Routes: []gatewayconfig.Route{
+			{PathPrefix: "/ops", Service: "a", Upstream: ok.url, Timeout: dur(5 * time.Second),
+				RequestHeaders:  &gatewayconfig.HeaderOps{Set: map[string]string{"x-env": "prod"}, Remove: []string{"cookie"}},
+				ResponseHeaders: &gatewayconfig.HeaderOps{Set: map[string]string{"Cache-Control": "no-store"}, Remove: []string{"X-Powered-By"}}},
+			{PathPrefix: "/slow", Service: "b", Upstream: slow.URL, Timeout: dur(3 * time.Second)},
+		},
+		Aggregations: []gatewayconfig.Aggregation{{Path: "/agg", Timeout: dur(3 * time.Second), OnError: "fail",
+			Backends: []gatewayconfig.Backend{{Key: "slow", Service: "b", Upstream: slow.URL, Path: "/x"}}}},
+	}, "GATEWAY_WRITE_TIMEOUT", "300ms")
+	a := call(t, http.MethodGet, url+"/ops", nil, map[string]string{"Cookie": "session=1", "X-Env": "dev"})
+	if a.body["env"] != "prod" || a.body["cookie"] != "" || a.header.Get("Cache-Control") != "no-store" || a.header.Get("X-Powered-By") != "" {
+		t.Errorf("header ops: backend saw %v, client got %v", a.body, a.header)
+	}
+	// The server's write timeout is 300 ms here; the route and the
+	// aggregation allow 3 s and the backend takes 700 ms.
+	for _, path := range []string{"/slow", "/agg"} {
+		if a := call(t, http.MethodGet, url+path, nil, nil); a.status != 200 {
+			t.Errorf("%s: %d %v: the server's write timeout cut a route with a longer timeout", path, a.status, a.body)
+		}
+	}
+}

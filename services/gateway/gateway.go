@@ -53,6 +53,8 @@ type Gateway struct {
 	lastSum [32]byte
 	// now is the clock tokens are checked against; nil is time.Now.
 	now func() time.Time
+	// writeTimeout is the server's (see extendWrite).
+	writeTimeout time.Duration
 }
 
 // refusal is a file the gateway read and would not serve.
@@ -83,8 +85,8 @@ func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
 // stays not ready (see Check) until a valid file arrives, so a bad
 // ConfigMap shows as a pod that is not ready, with the reason in /health,
 // rather than a crash loop.
-func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper) *Gateway {
-	g := &Gateway{path: path, logger: logger, metrics: m, transport: transport}
+func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper, writeTimeout time.Duration) *Gateway {
+	g := &Gateway{path: path, logger: logger, metrics: m, transport: transport, writeTimeout: writeTimeout}
 	if err := g.reload(); err != nil {
 		logger.Error("Configuration refused; not ready until a valid one arrives", "path", path, "error", err)
 	}
@@ -123,7 +125,7 @@ func (g *Gateway) compile(data []byte) (*router, error) {
 	if err != nil {
 		return nil, err
 	}
-	prev := edge{now: g.now}
+	prev := edge{now: g.now, writeTimeout: g.writeTimeout}
 	if cur := g.current.Load(); cur != nil {
 		prev.keys, prev.limit = cur.keys, cur.limit
 	}

@@ -74,17 +74,18 @@ func newBackend(t *testing.T, delay time.Duration, status int, body any) *backen
 
 // startGateway writes cfg and runs the gateway through its real Run,
 // returning once it is ready.
-func startGateway(t *testing.T, cfg gatewayconfig.Config) (url, path string) {
+func startGateway(t *testing.T, cfg gatewayconfig.Config, env ...string) (url, path string) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), gatewayconfig.FileName)
 	writeConfig(t, path, cfg)
-	url = runGateway(t, path)
+	url = runGateway(t, path, env...)
 	waitOK(t, url+"/health/ready")
 	return url, path
 }
 
-// runGateway runs the gateway on the file at path, ready or not.
-func runGateway(t *testing.T, path string) (url string) {
+// runGateway runs the gateway on the file at path, ready or not; env is
+// more settings, as name, value pairs.
+func runGateway(t *testing.T, path string, env ...string) (url string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -92,11 +93,13 @@ func runGateway(t *testing.T, path string) (url string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		done <- gateway.Run(ctx, settings.FromMap(map[string]string{
-			"GATEWAY_CONFIG": path, "GATEWAY_RELOAD_INTERVAL": "50ms", "GATEWAY_DRAIN_DELAY": "0s", "GATEWAY_LOG_LEVEL": "error",
-		}), io.Discard, ln)
-	}()
+	vars := map[string]string{
+		"GATEWAY_CONFIG": path, "GATEWAY_RELOAD_INTERVAL": "50ms", "GATEWAY_DRAIN_DELAY": "0s", "GATEWAY_LOG_LEVEL": "error",
+	}
+	for i := 0; i+1 < len(env); i += 2 {
+		vars[env[i]] = env[i+1]
+	}
+	go func() { done <- gateway.Run(ctx, settings.FromMap(vars), io.Discard, ln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -61,6 +61,8 @@ type edge struct {
 	keys  *keyFile
 	limit *limiter
 	now   func() time.Time // for tests; nil is time.Now
+	// writeTimeout is the server's; handlers with a longer deadline extend it.
+	writeTimeout time.Duration
 }
 
 // newRouter compiles cfg; any route or expression that does not compile
@@ -84,7 +86,8 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		if err != nil {
 			return nil, fmt.Errorf("route %s: upstream: %w", r.PathPrefix, err)
 		}
-		h := authorize(v, r.Auth, r.UserClaim, hasParam(r.PathPrefix, "user_id"), proxyHandler(r, up, transport, m.backend(r.Service)))
+		h := authorize(v, r.Auth, r.UserClaim, hasParam(r.PathPrefix, "user_id"),
+			extendWrite(r.Timeout.Duration, prev.writeTimeout, proxyHandler(r, up, transport, m.backend(r.Service))))
 		for _, p := range gatewayconfig.RoutePatterns(r) {
 			if err := registerSafely(mux, p, h); err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
@@ -105,7 +108,8 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		if err != nil {
 			return nil, err
 		}
-		h := authorize(v, a.Auth, a.UserClaim, hasParam(a.Path, "user_id"), aggregateHandler(a, exprs, transport, compileBackends(a, m)))
+		h := authorize(v, a.Auth, a.UserClaim, hasParam(a.Path, "user_id"),
+			extendWrite(a.Timeout.Duration, prev.writeTimeout, aggregateHandler(a, exprs, transport, compileBackends(a, m))))
 		if err := registerSafely(mux, gatewayconfig.AggregationPattern(a), h); err != nil {
 			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
 		}
@@ -210,8 +214,9 @@ func (b *bufferPool) Put(buf []byte) {
 func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTripper, m backendMetrics) http.Handler {
 	prefix := gatewayconfig.LiteralPrefix(r.PathPrefix)
 	replacement := strings.TrimSuffix(r.ReplacePrefix, "/") + "/"
+	reqOps, respOps := compileOps(r.RequestHeaders), compileOps(r.ResponseHeaders)
 	rp := &httputil.ReverseProxy{
-		Transport:  transport,
+		Transport:  withRetries(transport, r.Retries),
 		BufferPool: copyBuffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			if r.StripPrefix || r.ReplacePrefix != "" {
@@ -222,6 +227,7 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 			pr.SetURL(up)
 			pr.SetXForwarded()
 			pr.Out.Header.Set(httpx.HeaderRequestID, httpx.RequestID(pr.In.Context()))
+			reqOps.apply(pr.Out.Header)
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
 			if tooBig, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -236,6 +242,12 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 			httpx.WriteError(w, httpx.Errorf(http.StatusBadGateway, "upstream_unavailable", "%s: %v", r.Service, err))
 		},
 	}
+	if respOps != nil {
+		rp.ModifyResponse = func(resp *http.Response) error {
+			respOps.apply(resp.Header)
+			return nil
+		}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), r.Timeout.Duration)
 		defer cancel()
@@ -243,6 +255,59 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 		rp.ServeHTTP(w, req.WithContext(ctx))
 		m.observe(time.Since(start))
 	})
+}
+
+// extendWrite gives a handler whose deadline outlasts the server's write
+// timeout a write deadline of its own, so the server never cuts a route or
+// aggregation shorter than its timeout. Handlers within the server's
+// timeout are returned as they are: nothing added on the fast path.
+func extendWrite(timeout, server time.Duration, next http.Handler) http.Handler {
+	if server == 0 {
+		server = httpx.DefaultWriteTimeout
+	}
+	if timeout+writeSlack <= server {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + writeSlack))
+		next.ServeHTTP(w, req)
+	})
+}
+
+// writeSlack is the time past a route's deadline its answer may take to
+// write (the 504 itself, or the last bytes of a body).
+const writeSlack = 5 * time.Second
+
+// headerOps is a HeaderOps, canonicalised once.
+type headerOps struct {
+	set    map[string]string
+	remove []string
+}
+
+func compileOps(o *gatewayconfig.HeaderOps) *headerOps {
+	if o == nil || len(o.Set) == 0 && len(o.Remove) == 0 {
+		return nil
+	}
+	c := &headerOps{set: map[string]string{}}
+	for k, v := range o.Set {
+		c.set[http.CanonicalHeaderKey(k)] = v
+	}
+	for _, k := range o.Remove {
+		c.remove = append(c.remove, http.CanonicalHeaderKey(k))
+	}
+	return c
+}
+
+func (o *headerOps) apply(h http.Header) {
+	if o == nil {
+		return
+	}
+	for _, k := range o.remove {
+		delete(h, k)
+	}
+	for k, v := range o.set {
+		h[k] = []string{v}
+	}
 }
 
 // backendCall is one backend of an aggregation, compiled: its URL's

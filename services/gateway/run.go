@@ -45,6 +45,9 @@ type Settings struct {
 		LogLevel        string        `env:"LOG_LEVEL" envDefault:"info"`
 		DrainDelay      time.Duration `env:"DRAIN_DELAY" envDefault:"3s"`
 		ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+		// WriteTimeout is the server's; a route or aggregation with a longer
+		// timeout extends it for its own requests.
+		WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"60s"`
 	} `envPrefix:"GATEWAY_"`
 }
 
@@ -62,7 +65,7 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)
-	g := Load(s.Config, logger, m, NewTransport(m.retried))
+	g := Load(s.Config, logger, m, NewTransport(m.retried), s.Own.WriteTimeout)
 	checker := health.New(time.Second)
 	checker.Add("config", g.Check, health.Observe(g.ServedHash))
 	checker.Add("config-file", g.CheckFile, health.NonCritical(), health.Observe(g.FileHash))
@@ -77,7 +80,8 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { return g.Watch(gctx, s.Own.ReloadInterval) })
 	eg.Go(func() error {
-		srv := &httpx.Server{Handler: handler, Logger: logger, Drainer: checker, DrainDelay: s.Own.DrainDelay, ShutdownTimeout: s.Own.ShutdownTimeout}
+		srv := &httpx.Server{Handler: handler, Logger: logger, Drainer: checker, DrainDelay: s.Own.DrainDelay,
+			ShutdownTimeout: s.Own.ShutdownTimeout, WriteTimeout: s.Own.WriteTimeout}
 		return srv.Serve(gctx, ln)
 	})
 	logger.Info("Started", "port", s.Port, gatewayconfig.EnvConfigPath, s.Config)

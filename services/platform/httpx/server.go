@@ -17,6 +17,7 @@ limitations under the License.
 package httpx
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,11 @@ import (
 	"sync/atomic"
 	"time"
 )
+
+// DefaultWriteTimeout bounds writing an answer, counted from the end of
+// reading the request headers. A handler that may take longer (the gateway's
+// routes with a longer timeout) extends its own deadline.
+const DefaultWriteTimeout = 60 * time.Second
 
 // Drainer is told when shutdown starts (the health checker), so readiness
 // fails before the listener closes.
@@ -49,6 +55,8 @@ type Server struct {
 	Drainer         Drainer
 	DrainDelay      time.Duration
 	ShutdownTimeout time.Duration
+	// WriteTimeout is the server's write timeout; 0 is DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
 
 // Serve answers on ln until ctx is cancelled, then drains and shuts down. It
@@ -65,7 +73,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      cmp.Or(s.WriteTimeout, DefaultWriteTimeout),
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
