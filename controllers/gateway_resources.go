@@ -39,6 +39,8 @@ const (
 	gatewayJWKSVolume     = "jwks"
 	gatewayJWKSDir        = "/etc/skillmesh/jwks"
 	gatewayJWKSFile       = "jwks.json"
+	gatewayTLSVolume      = "tls"
+	gatewayTLSDir         = "/etc/skillmesh/tls"
 	defaultRouteTimeout   = 30 * time.Second
 	defaultAggregateAfter = 2 * time.Second
 )
@@ -282,6 +284,14 @@ func gatewayPodTemplate(in gatewayInput) *corev1ac.PodTemplateSpecApplyConfigura
 	if len(args) > 0 {
 		c.WithArgs(args...)
 	}
+	if gw.Spec.TLS != nil {
+		c.WithEnv(
+			corev1ac.EnvVar().WithName("GATEWAY_TLS_CERT_FILE").WithValue(gatewayTLSDir+"/"+corev1.TLSCertKey),
+			corev1ac.EnvVar().WithName("GATEWAY_TLS_KEY_FILE").WithValue(gatewayTLSDir+"/"+corev1.TLSPrivateKeyKey))
+		// The kubelet probes HTTPS without verifying the certificate.
+		c.LivenessProbe.HTTPGet.WithScheme(corev1.URISchemeHTTPS)
+		c.ReadinessProbe.HTTPGet.WithScheme(corev1.URISchemeHTTPS)
+	}
 	if r := resourcesFor(gw.Spec.Resources); r != nil {
 		c.WithResources(r)
 	}
@@ -300,6 +310,12 @@ func gatewayPodTemplate(in gatewayInput) *corev1ac.PodTemplateSpecApplyConfigura
 		volumes = append(volumes, corev1ac.Volume().WithName(gatewayJWKSVolume).WithSecret(corev1ac.SecretVolumeSource().
 			WithSecretName(ref.Name).WithItems(corev1ac.KeyToPath().WithKey(ref.Key).WithPath(gatewayJWKSFile))))
 		mounts = append(mounts, corev1ac.VolumeMount().WithName(gatewayJWKSVolume).WithMountPath(gatewayJWKSDir).WithReadOnly(true))
+	}
+	if t := gw.Spec.TLS; t != nil {
+		// A directory mount, so a renewed certificate reaches the pods.
+		volumes = append(volumes, corev1ac.Volume().WithName(gatewayTLSVolume).WithSecret(corev1ac.SecretVolumeSource().WithSecretName(t.SecretName).
+			WithItems(corev1ac.KeyToPath().WithKey(corev1.TLSCertKey).WithPath(corev1.TLSCertKey), corev1ac.KeyToPath().WithKey(corev1.TLSPrivateKeyKey).WithPath(corev1.TLSPrivateKeyKey))))
+		mounts = append(mounts, corev1ac.VolumeMount().WithName(gatewayTLSVolume).WithMountPath(gatewayTLSDir).WithReadOnly(true))
 	}
 	return podTemplateFor(podTemplate{
 		Labels:      gatewayLabels(gw),

@@ -319,3 +319,38 @@ func Test_the_JWKS_Secret_is_mounted_as_a_directory_and_never_rolls_the_pods(t *
 		t.Error("the JWKS Secret must not roll the pods: they reload it")
 	}
 }
+
+// spec.tls mounts the kubernetes.io/tls Secret as a directory, points the
+// gateway at its files, probes over HTTPS and reports an https URL.
+func Test_spec_tls_serves_HTTPS_from_the_mounted_Secret(t *testing.T) {
+	gw := testGateway(func(gw *platformv1alpha1.Gateway) { gw.Spec.TLS = &platformv1alpha1.GatewayTLS{SecretName: "api-tls"} })
+	d := as[appsv1.Deployment](t, renderGW(t, gw).Deployment)
+	spec := d.Spec.Template.Spec
+	var vol *corev1.Volume
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Name == "tls" {
+			vol = &spec.Volumes[i]
+		}
+	}
+	if vol == nil || vol.Secret == nil || vol.Secret.SecretName != "api-tls" || len(vol.Secret.Items) != 2 {
+		t.Fatalf("tls volume = %+v", vol)
+	}
+	c := spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	if env["GATEWAY_TLS_CERT_FILE"] != "/etc/skillmesh/tls/tls.crt" || env["GATEWAY_TLS_KEY_FILE"] != "/etc/skillmesh/tls/tls.key" {
+		t.Errorf("env = %v", env)
+	}
+	if c.LivenessProbe.HTTPGet.Scheme != corev1.URISchemeHTTPS || c.ReadinessProbe.HTTPGet.Scheme != corev1.URISchemeHTTPS {
+		t.Errorf("probes = %+v %+v, want HTTPS", c.LivenessProbe.HTTPGet, c.ReadinessProbe.HTTPGet)
+	}
+	if st := computeGatewayStatus(gw, gatewayObservation{ClusterDomain: contract.DefaultClusterDomain}); st.URL != "https://api.careers.svc.cluster.local:8080" {
+		t.Errorf("url = %q", st.URL)
+	}
+	plain := as[appsv1.Deployment](t, renderGW(t, testGateway()).Deployment).Spec.Template.Spec.Containers[0]
+	if plain.ReadinessProbe.HTTPGet.Scheme != "" {
+		t.Errorf("without tls the probe scheme is left to the API's default, got %q", plain.ReadinessProbe.HTTPGet.Scheme)
+	}
+}

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"fmt"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -45,6 +46,9 @@ type gatewayObservation struct {
 func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) platformv1alpha1.GatewayStatus {
 	st := *gw.Status.DeepCopy()
 	st.URL = contract.ServiceURL(gw.Name, gw.Namespace, obs.ClusterDomain, gatewayPort(gw))
+	if gw.Spec.TLS != nil {
+		st.URL = "https" + strings.TrimPrefix(st.URL, "http")
+	}
 	resolved := obs.Backends != nil || len(backendServices(gw)) == 0
 	if resolved {
 		st.Backends = backendStatuses(obs.Backends)

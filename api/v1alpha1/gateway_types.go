@@ -150,8 +150,18 @@ type CORS struct {
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 }
 
+// GatewayTLS names the serving certificate.
+type GatewayTLS struct {
+	// secretName is a kubernetes.io/tls Secret (tls.crt, tls.key) of the
+	// Gateway's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	SecretName string `json:"secretName"`
+}
+
 // GatewaySpec is what the API gateway should serve.
-// +kubebuilder:validation:XValidation:rule="!has(self.volumeMounts) || self.volumeMounts.all(m, m.mountPath != '/etc/skillmesh/gateway' && m.mountPath != '/etc/skillmesh/gateway/' && m.mountPath != '/etc/skillmesh/jwks')",message="mountPaths /etc/skillmesh/gateway and /etc/skillmesh/jwks hold the routes file and the JWKS and cannot be shadowed"
+// +kubebuilder:validation:XValidation:rule="!has(self.volumeMounts) || self.volumeMounts.all(m, !(m.mountPath in ['/etc/skillmesh/gateway', '/etc/skillmesh/gateway/', '/etc/skillmesh/jwks', '/etc/skillmesh/tls']))",message="mountPaths /etc/skillmesh/gateway, /etc/skillmesh/jwks and /etc/skillmesh/tls hold the routes file, the JWKS and the certificate and cannot be shadowed"
 // +kubebuilder:validation:XValidation:rule="has(self.auth) || ((!has(self.routes) || self.routes.all(r, !has(r.auth) || r.auth != 'required')) && (!has(self.aggregations) || self.aggregations.all(a, !has(a.auth) || a.auth != 'required')))",message="auth: required on a route or aggregation needs spec.auth.jwt to verify tokens with"
 type GatewaySpec struct {
 	// replicas is the number of gateway pods, unless autoscaling is set.
@@ -205,6 +215,12 @@ type GatewaySpec struct {
 	// cors lets browser apps on other origins call the gateway.
 	// +optional
 	CORS *CORS `json:"cors,omitempty"`
+
+	// tls makes the gateway serve HTTPS itself (HTTP/2 and HTTP/1.1, TLS 1.2
+	// or later) with the certificate of a kubernetes.io/tls Secret, read
+	// again when it rotates (cert-manager renewing it), without a restart.
+	// +optional
+	TLS *GatewayTLS `json:"tls,omitempty"`
 
 	// maxRequestBodyBytes bounds a request body: a larger one is answered
 	// 413 before anything is forwarded.

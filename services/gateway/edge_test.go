@@ -23,8 +23,14 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -588,5 +594,70 @@ func TestRoute_header_ops_and_a_timeout_longer_than_the_servers_write_timeout(t 
 		if a := call(t, http.MethodGet, url+path, nil, nil); a.status != 200 {
 			t.Errorf("%s: %d %v: the server's write timeout cut a route with a longer timeout", path, a.status, a.body)
 		}
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 named cn as a
+// kubernetes.io/tls Secret's files would be.
+func selfSigned(t *testing.T, dir, cn string) *x509.CertPool {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key first: a reader between the two writes sees a pair that does
+	// not match, which it must refuse and keep the previous one.
+	writeRaw(t, filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}))
+	writeRaw(t, filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	pool := x509.NewCertPool()
+	cert, _ := x509.ParseCertificate(der)
+	pool.AddCert(cert)
+	return pool
+}
+
+func TestTLS_serves_HTTPS_and_a_rotated_certificate_without_a_restart(t *testing.T) {
+	dir := t.TempDir()
+	first := selfSigned(t, dir, "first")
+	e := newEcho(t)
+	path := filepath.Join(t.TempDir(), gatewayconfig.FileName)
+	writeConfig(t, path, gatewayconfig.Config{Routes: []gatewayconfig.Route{{PathPrefix: "/api", Service: "s", Upstream: e.url, Timeout: dur(5 * time.Second)}}})
+	url := "https" + strings.TrimPrefix(runGateway(t, path, "GATEWAY_TLS_CERT_FILE", filepath.Join(dir, "tls.crt"), "GATEWAY_TLS_KEY_FILE", filepath.Join(dir, "tls.key")), "http")
+	served := func(pool *x509.CertPool) (string, int, error) {
+		c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+		resp, err := c.Get(url + "/api/x")
+		if err != nil {
+			return "", 0, err
+		}
+		defer func() { _ = resp.Body.Close() }()
+		return resp.TLS.PeerCertificates[0].Subject.CommonName + " " + resp.Proto, resp.StatusCode, nil
+	}
+	waitFor(t, func() bool { _, code, err := served(first); return err == nil && code == 200 })
+	got, _, _ := served(first)
+	if got != "first HTTP/2.0" {
+		t.Errorf("served %q, want the first certificate over HTTP/2", got)
+	}
+	if resp, err := http.Get("http" + strings.TrimPrefix(url, "https") + "/api/x"); err == nil {
+		_ = resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP answered on the TLS port")
+		}
+	}
+
+	second := selfSigned(t, dir, "second")
+	waitFor(t, func() bool { got, _, err := served(second); return err == nil && strings.HasPrefix(got, "second") })
+	if _, _, err := served(first); err == nil {
+		t.Error("the rotated-out certificate is still served")
 	}
 }

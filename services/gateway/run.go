@@ -18,6 +18,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -48,6 +49,10 @@ type Settings struct {
 		// WriteTimeout is the server's; a route or aggregation with a longer
 		// timeout extends it for its own requests.
 		WriteTimeout time.Duration `env:"WRITE_TIMEOUT" envDefault:"60s"`
+		// TLSCertFile and TLSKeyFile, both set, make the gateway serve HTTPS
+		// (the operator sets them from spec.tls); reloaded when they change.
+		TLSCertFile string `env:"TLS_CERT_FILE"`
+		TLSKeyFile  string `env:"TLS_KEY_FILE"`
 	} `envPrefix:"GATEWAY_"`
 }
 
@@ -70,6 +75,17 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	checker.Add("config", g.Check, health.Observe(g.ServedHash))
 	checker.Add("config-file", g.CheckFile, health.NonCritical(), health.Observe(g.FileHash))
 	checker.Add("jwks", g.CheckKeys, health.NonCritical(), health.Observe(g.KeysHash))
+	var certs *certFiles
+	if s.Own.TLSCertFile != "" || s.Own.TLSKeyFile != "" {
+		if s.Own.TLSCertFile == "" || s.Own.TLSKeyFile == "" {
+			return errors.New("GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE are set together or not at all")
+		}
+		certs = &certFiles{certPath: s.Own.TLSCertFile, keyPath: s.Own.TLSKeyFile}
+		if err := certs.reload(); err != nil {
+			logger.Error("Serving certificate refused; not ready until one loads", "cert", certs.certPath, "error", err)
+		}
+		checker.Add("tls", certs.check, health.Observe(certs.notAfter))
+	}
 	handler := NewServer(g, checker, reg, logger)
 	if ln == nil {
 		var err error
@@ -79,11 +95,13 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	}
 	eg, gctx := errgroup.WithContext(ctx)
 	eg.Go(func() error { return g.Watch(gctx, s.Own.ReloadInterval) })
-	eg.Go(func() error {
-		srv := &httpx.Server{Handler: handler, Logger: logger, Drainer: checker, DrainDelay: s.Own.DrainDelay,
-			ShutdownTimeout: s.Own.ShutdownTimeout, WriteTimeout: s.Own.WriteTimeout}
-		return srv.Serve(gctx, ln)
-	})
+	srv := &httpx.Server{Handler: handler, Logger: logger, Drainer: checker, DrainDelay: s.Own.DrainDelay,
+		ShutdownTimeout: s.Own.ShutdownTimeout, WriteTimeout: s.Own.WriteTimeout}
+	if certs != nil {
+		srv.TLSConfig = certs.tlsConfig()
+		eg.Go(func() error { return certs.watch(gctx, s.Own.ReloadInterval, logger) })
+	}
+	eg.Go(func() error { return srv.Serve(gctx, ln) })
 	logger.Info("Started", "port", s.Port, gatewayconfig.EnvConfigPath, s.Config)
 	return eg.Wait()
 }

@@ -19,6 +19,7 @@ package httpx
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,8 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// WriteTimeout is the server's write timeout; 0 is DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// TLSConfig, when set, serves HTTPS (HTTP/2 and HTTP/1.1) with it.
+	TLSConfig *tls.Config
 }
 
 // Serve answers on ln until ctx is cancelled, then drains and shuts down. It
@@ -79,7 +82,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	if s.TLSConfig != nil {
+		srv.TLSConfig = s.TLSConfig
+		go func() { served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { served <- srv.Serve(ln) }()
+	}
 
 	select {
 	case err := <-served:
