@@ -385,9 +385,9 @@ func TestBody_limit_413_before_forwarding_and_a_backend_early_answer_passes_thro
 		},
 	}
 	url, _ := startGateway(t, cfg)
-	big := append([]byte(`{"summary":"`), bytes.Repeat([]byte("a"), 8<<20)...)
+	huge := append([]byte(`{"summary":"`), bytes.Repeat([]byte("a"), 8<<20)...)
 	for _, chunked := range []bool{false, true} {
-		var body io.Reader = bytes.NewReader(big)
+		var body io.Reader = bytes.NewReader(huge)
 		if chunked {
 			body = io.MultiReader(body)
 		}
