@@ -20,6 +20,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -45,6 +46,7 @@ func CacheOptions() cache.Options {
 			&appsv1.Deployment{}:                     managed,
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 			&policyv1.PodDisruptionBudget{}:          managed,
+			&networkingv1.Ingress{}:                  managed,
 			&corev1.Pod{}:                            {Label: selector, Transform: trimPod},
 			// Secrets are watched as metadata only (see secretMetadata), and
 			// not filtered: they are the user's, without our label. What a

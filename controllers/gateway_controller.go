@@ -23,10 +23,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -62,6 +64,7 @@ type GatewayReconciler struct {
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/finalizers,verbs=update
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile is the Microservice's shape: get, keep a copy, and in one
 // deferred step compute status from what the pass saw and how it ended, and
@@ -132,6 +135,11 @@ func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alp
 		applyChild(s, "ConfigMap", gatewayConfigMapName(gw.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	}
 	s.applyWorkload(gw.Name, ch.workloadChildren)
+	if ch.Ingress != nil {
+		applyChild(s, "Ingress", gw.Name, &networkingv1.Ingress{}, ch.Ingress, networkingv1ac.ExtractIngress)
+	} else {
+		s.removeUnwanted("Ingress", gw.Name, &networkingv1.Ingress{})
+	}
 	return s.done()
 }
 
@@ -165,6 +173,7 @@ func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.Ingress{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ownerOfPod(contract.LabelGateway)),
 			builder.WithPredicates(podIssueChanged)).
 		Watches(&platformv1alpha1.Microservice{},

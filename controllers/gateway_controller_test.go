@@ -25,6 +25,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -219,6 +221,22 @@ var _ = Describe("Gateway controller", func() {
 		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "api-routes"), cm) }, timeout, interval).Should(Succeed())
 		Expect(cm.Data).To(BeEmpty())
 		deploymentOf(ns, "api")
+	})
+
+	It("exposes the gateway through an Ingress while spec.expose.ingress asks, and removes it after", func() {
+		gw := dashboardGateway(ns)
+		gw.Spec.Expose = &platformv1alpha1.Expose{Ingress: &platformv1alpha1.ExposeIngress{Host: "api.example.com"}}
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		ing := &networkingv1.Ingress{}
+		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "api"), ing) }, timeout, interval).Should(Succeed())
+		Expect(ing).To(isControlledByGateway(gw))
+		Expect(ing.Spec.Rules[0].Host).To(Equal("api.example.com"))
+		Expect(ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name).To(Equal("api"))
+
+		updateGateway(ns, func(gw *platformv1alpha1.Gateway) { gw.Spec.Expose = nil })
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, key(ns, "api"), &networkingv1.Ingress{}))
+		}, timeout, interval).Should(BeTrue())
 	})
 
 	It("undoes a hand edit of the rendered file, and writes nothing when nothing changed", func() {

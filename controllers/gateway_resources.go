@@ -23,8 +23,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -67,6 +69,9 @@ type gatewayChildren struct {
 	// ConfigErr is why the gateway would refuse the file the spec renders,
 	// each problem named by its place in the spec.
 	ConfigErr error
+	// Ingress exposes the gateway outside the cluster; nil: none (and an
+	// existing one is removed).
+	Ingress *networkingv1ac.IngressApplyConfiguration
 }
 
 func gatewayConfigMapName(gw string) string { return gw + "-routes" }
@@ -98,6 +103,7 @@ func renderGateway(in gatewayInput) (gatewayChildren, error) {
 		workloadChildren: renderWorkload(gatewayWorkload(in)),
 		ConfigMap: corev1ac.ConfigMap(gatewayConfigMapName(gw.Name), gw.Namespace).
 			WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)),
+		Ingress: gatewayIngress(gw),
 	}
 	if err := cfg.Validate(); err != nil {
 		ch.ConfigErr = specError(err)
@@ -109,6 +115,30 @@ func renderGateway(in gatewayInput) (gatewayChildren, error) {
 	}
 	ch.ConfigMap.WithData(map[string]string{gatewayconfig.FileName: string(data)})
 	return ch, nil
+}
+
+// gatewayIngress is spec.expose.ingress: every path of the host to the
+// gateway's Service, TLS terminated by the ingress controller when asked.
+func gatewayIngress(gw *platformv1alpha1.Gateway) *networkingv1ac.IngressApplyConfiguration {
+	if gw.Spec.Expose == nil || gw.Spec.Expose.Ingress == nil {
+		return nil
+	}
+	in := gw.Spec.Expose.Ingress
+	path := networkingv1ac.HTTPIngressPath().WithPath("/").WithPathType(networkingv1.PathTypePrefix).
+		WithBackend(networkingv1ac.IngressBackend().WithService(networkingv1ac.IngressServiceBackend().
+			WithName(gw.Name).WithPort(networkingv1ac.ServiceBackendPort().WithName(portName))))
+	rule := networkingv1ac.IngressRule().WithHTTP(networkingv1ac.HTTPIngressRuleValue().WithPaths(path))
+	if in.Host != "" {
+		rule.WithHost(in.Host)
+	}
+	spec := networkingv1ac.IngressSpec().WithRules(rule)
+	if in.ClassName != "" {
+		spec.WithIngressClassName(in.ClassName)
+	}
+	if in.TLSSecretName != "" {
+		spec.WithTLS(networkingv1ac.IngressTLS().WithHosts(in.Host).WithSecretName(in.TLSSecretName))
+	}
+	return networkingv1ac.Ingress(gw.Name, gw.Namespace).WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)).WithSpec(spec)
 }
 
 // specError says the file's problems in the spec's words: the file's routes

@@ -25,6 +25,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -352,5 +353,29 @@ func Test_spec_tls_serves_HTTPS_from_the_mounted_Secret(t *testing.T) {
 	plain := as[appsv1.Deployment](t, renderGW(t, testGateway()).Deployment).Spec.Template.Spec.Containers[0]
 	if plain.ReadinessProbe.HTTPGet.Scheme != "" {
 		t.Errorf("without tls the probe scheme is left to the API's default, got %q", plain.ReadinessProbe.HTTPGet.Scheme)
+	}
+}
+
+// spec.expose.ingress renders an Ingress to the gateway's Service.
+func Test_spec_expose_ingress_renders_an_Ingress_to_the_gateway(t *testing.T) {
+	if ch := renderGW(t, testGateway()); ch.Ingress != nil {
+		t.Errorf("an Ingress without spec.expose")
+	}
+	gw := testGateway(func(gw *platformv1alpha1.Gateway) {
+		gw.Spec.Expose = &platformv1alpha1.Expose{Ingress: &platformv1alpha1.ExposeIngress{ClassName: "nginx", Host: "api.example.com", TLSSecretName: "api-example-tls"}}
+	})
+	ing := as[networkingv1.Ingress](t, renderGW(t, gw).Ingress)
+	if ing.Name != "api" || !metav1.IsControlledBy(ing, gw) || ptr.Deref(ing.Spec.IngressClassName, "") != "nginx" {
+		t.Errorf("ingress = %+v", ing.ObjectMeta)
+	}
+	if len(ing.Spec.Rules) != 1 || ing.Spec.Rules[0].Host != "api.example.com" {
+		t.Fatalf("rules = %+v", ing.Spec.Rules)
+	}
+	p := ing.Spec.Rules[0].HTTP.Paths[0]
+	if p.Path != "/" || *p.PathType != networkingv1.PathTypePrefix || p.Backend.Service.Name != "api" || p.Backend.Service.Port.Name != "http" {
+		t.Errorf("path = %+v", p)
+	}
+	if len(ing.Spec.TLS) != 1 || ing.Spec.TLS[0].SecretName != "api-example-tls" || ing.Spec.TLS[0].Hosts[0] != "api.example.com" {
+		t.Errorf("tls = %+v", ing.Spec.TLS)
 	}
 }

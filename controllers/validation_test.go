@@ -283,6 +283,14 @@ var _ = Describe("Gateway validation", func() {
 			func(gw *platformv1alpha1.Gateway) {
 				gw.Spec.Routes[0].ResponseHeaders = &platformv1alpha1.HeaderModifier{Set: map[string]string{"Cache Control": "no-store"}}
 			}),
+		Entry("an ingress host that is not a DNS name", "host must be a DNS name",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Expose = &platformv1alpha1.Expose{Ingress: &platformv1alpha1.ExposeIngress{Host: "https://api.example.com"}}
+			}),
+		Entry("ingress TLS without a host", "tlsSecretName needs a host",
+			func(gw *platformv1alpha1.Gateway) {
+				gw.Spec.Expose = &platformv1alpha1.Expose{Ingress: &platformv1alpha1.ExposeIngress{TLSSecretName: "tls"}}
+			}),
 		Entry("stripPrefix with replacePrefix", "set stripPrefix or replacePrefix, not both",
 			func(gw *platformv1alpha1.Gateway) {
 				gw.Spec.Routes[0].StripPrefix, gw.Spec.Routes[0].ReplacePrefix = true, "/v1"

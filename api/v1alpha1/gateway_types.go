@@ -150,6 +150,36 @@ type CORS struct {
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 }
 
+// Expose says how traffic from outside the cluster reaches the gateway.
+type Expose struct {
+	// ingress renders a networking.k8s.io/v1 Ingress <name> to the
+	// gateway's Service.
+	// +optional
+	Ingress *ExposeIngress `json:"ingress,omitempty"`
+}
+
+// ExposeIngress is the Ingress in front of the gateway.
+// +kubebuilder:validation:XValidation:rule="!has(self.tlsSecretName) || has(self.host)",message="tlsSecretName needs a host: TLS is for a host name"
+type ExposeIngress struct {
+	// className is the IngressClass, e.g. nginx; default the cluster's
+	// default class.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ClassName string `json:"className,omitempty"`
+
+	// host the Ingress answers for, e.g. api.example.com; default every host.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="host must be a DNS name such as api.example.com (a leading '*.' is allowed)"
+	Host string `json:"host,omitempty"`
+
+	// tlsSecretName is a kubernetes.io/tls Secret the ingress controller
+	// terminates TLS with, for host.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	TLSSecretName string `json:"tlsSecretName,omitempty"`
+}
+
 // GatewayTLS names the serving certificate.
 type GatewayTLS struct {
 	// secretName is a kubernetes.io/tls Secret (tls.crt, tls.key) of the
@@ -215,6 +245,11 @@ type GatewaySpec struct {
 	// cors lets browser apps on other origins call the gateway.
 	// +optional
 	CORS *CORS `json:"cors,omitempty"`
+
+	// expose makes the gateway reachable from outside the cluster through
+	// the cluster's ingress.
+	// +optional
+	Expose *Expose `json:"expose,omitempty"`
 
 	// tls makes the gateway serve HTTPS itself (HTTP/2 and HTTP/1.1, TLS 1.2
 	// or later) with the certificate of a kubernetes.io/tls Secret, read
