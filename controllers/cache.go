@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/skillmesh/skillmesh/internal/contract"
 )
@@ -35,10 +36,10 @@ import (
 // and Pod of the cluster in memory. Secret values are never read, so never
 // cached: only their metadata is.
 // Pods, the most numerous, are also trimmed to what the pod diagnosis reads.
-func CacheOptions() cache.Options {
+func CacheOptions(gatewayAPI bool) cache.Options {
 	selector := labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedByValue})
 	managed := cache.ByObject{Label: selector}
-	return cache.Options{
+	opts := cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.ConfigMap{}:                      managed,
 			&corev1.Service{}:                        managed,
@@ -54,6 +55,10 @@ func CacheOptions() cache.Options {
 			secretMetadata(): {Transform: trimMetadata},
 		},
 	}
+	if gatewayAPI {
+		opts.ByObject[&gatewayv1.HTTPRoute{}] = managed
+	}
+	return opts
 }
 
 // trimMetadata keeps of a metadata-only object what mapping and hashing

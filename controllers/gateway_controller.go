@@ -37,6 +37,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1ac "sigs.k8s.io/gateway-api/applyconfiguration/apis/v1"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/contract"
@@ -58,6 +60,9 @@ type GatewayReconciler struct {
 	// Image of the bundled gateway (DefaultGatewayImage when empty).
 	Image                   string
 	MaxConcurrentReconciles int
+	// GatewayAPI says the cluster serves Gateway API HTTPRoutes
+	// (GatewayAPIInstalled, asked at start).
+	GatewayAPI bool
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways,verbs=get;list;watch
@@ -65,6 +70,7 @@ type GatewayReconciler struct {
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/finalizers,verbs=update
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile is the Microservice's shape: get, keep a copy, and in one
 // deferred step compute status from what the pass saw and how it ended, and
@@ -119,6 +125,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 		applyErr = reconcile.TerminalError(fmt.Errorf("render the routes file: %w", applyErr))
 	} else {
 		obs.ConfigChecked, obs.ConfigErr = true, children.ConfigErr
+		obs.GatewayAPI = r.GatewayAPI
 		applyErr = r.applyChildren(ctx, gw, children)
 	}
 	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
@@ -139,6 +146,15 @@ func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alp
 		applyChild(s, "Ingress", gw.Name, &networkingv1.Ingress{}, ch.Ingress, networkingv1ac.ExtractIngress)
 	} else {
 		s.removeUnwanted("Ingress", gw.Name, &networkingv1.Ingress{})
+	}
+	// Without the Gateway API there is no HTTPRoute to apply or remove:
+	// status says so (Exposed False), and nothing is retried.
+	if r.GatewayAPI {
+		if ch.HTTPRoute != nil {
+			applyChild(s, "HTTPRoute", gw.Name, &gatewayv1.HTTPRoute{}, ch.HTTPRoute, gatewayv1ac.ExtractHTTPRoute)
+		} else {
+			s.removeUnwanted("HTTPRoute", gw.Name, &gatewayv1.HTTPRoute{})
+		}
 	}
 	return s.done()
 }
@@ -166,7 +182,11 @@ func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 	}); err != nil {
 		return fmt.Errorf("index %s: %w", secretsIndex, err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if r.GatewayAPI {
+		b = b.Owns(&gatewayv1.HTTPRoute{})
+	}
+	return b.
 		For(&platformv1alpha1.Gateway{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&corev1.ConfigMap{}).
 		Owns(&appsv1.Deployment{}).

@@ -32,6 +32,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
@@ -237,6 +238,34 @@ var _ = Describe("Gateway controller", func() {
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k8sClient.Get(ctx, key(ns, "api"), &networkingv1.Ingress{}))
 		}, timeout, interval).Should(BeTrue())
+	})
+
+	It("exposes the gateway through a Gateway API HTTPRoute, says Exposed, and removes it after", func() {
+		gw := dashboardGateway(ns)
+		gw.Spec.Expose = &platformv1alpha1.Expose{HTTPRoute: &platformv1alpha1.ExposeHTTPRoute{
+			ParentRefs: []platformv1alpha1.ParentReference{{Name: "edge", Namespace: "infra", SectionName: "https"}},
+			Hostnames:  []string{"api.example.com"},
+		}}
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		route := &gatewayv1.HTTPRoute{}
+		Eventually(func() error { return k8sClient.Get(ctx, key(ns, "api"), route) }, timeout, interval).Should(Succeed())
+		Expect(route).To(isControlledByGateway(gw))
+		Expect(route.Spec.ParentRefs).To(HaveLen(1))
+		Expect(string(route.Spec.ParentRefs[0].Name)).To(Equal("edge"))
+		Expect(string(*route.Spec.ParentRefs[0].Namespace)).To(Equal("infra"))
+		Expect(string(*route.Spec.ParentRefs[0].SectionName)).To(Equal("https"))
+		Expect(route.Spec.Hostnames).To(ConsistOf(gatewayv1.Hostname("api.example.com")))
+		Expect(route.Spec.Rules).To(HaveLen(1))
+		Expect(string(route.Spec.Rules[0].BackendRefs[0].Name)).To(Equal("api"))
+		Expect(*route.Spec.Rules[0].BackendRefs[0].Port).To(Equal(gatewayv1.PortNumber(8080)))
+		Eventually(gatewayCondition(ns, "Exposed"), timeout, interval).Should(And(
+			haveCondition(metav1.ConditionTrue, "Exposed"), HaveField("Message", ContainSubstring("HTTPRoute"))))
+
+		updateGateway(ns, func(gw *platformv1alpha1.Gateway) { gw.Spec.Expose = nil })
+		Eventually(func() bool {
+			return apierrors.IsNotFound(k8sClient.Get(ctx, key(ns, "api"), &gatewayv1.HTTPRoute{}))
+		}, timeout, interval).Should(BeTrue())
+		Eventually(gatewayCondition(ns, "Exposed"), timeout, interval).Should(BeNil())
 	})
 
 	It("undoes a hand edit of the rendered file, and writes nothing when nothing changed", func() {

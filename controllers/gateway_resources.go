@@ -28,6 +28,7 @@ import (
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
+	gatewayv1ac "sigs.k8s.io/gateway-api/applyconfiguration/apis/v1"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/contract"
@@ -72,6 +73,8 @@ type gatewayChildren struct {
 	// Ingress exposes the gateway outside the cluster; nil: none (and an
 	// existing one is removed).
 	Ingress *networkingv1ac.IngressApplyConfiguration
+	// HTTPRoute is the Gateway API route to the gateway; nil: none.
+	HTTPRoute *gatewayv1ac.HTTPRouteApplyConfiguration
 }
 
 func gatewayConfigMapName(gw string) string { return gw + "-routes" }
@@ -103,7 +106,8 @@ func renderGateway(in gatewayInput) (gatewayChildren, error) {
 		workloadChildren: renderWorkload(gatewayWorkload(in)),
 		ConfigMap: corev1ac.ConfigMap(gatewayConfigMapName(gw.Name), gw.Namespace).
 			WithLabels(gatewayLabels(gw)).WithOwnerReferences(gatewayOwner(gw)),
-		Ingress: gatewayIngress(gw),
+		Ingress:   gatewayIngress(gw),
+		HTTPRoute: gatewayHTTPRoute(gw),
 	}
 	if err := cfg.Validate(); err != nil {
 		ch.ConfigErr = specError(err)

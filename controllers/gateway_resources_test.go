@@ -379,3 +379,33 @@ func Test_spec_expose_ingress_renders_an_Ingress_to_the_gateway(t *testing.T) {
 		t.Errorf("tls = %+v", ing.Spec.TLS)
 	}
 }
+
+// Without the Gateway API in the cluster, a Gateway asking for an HTTPRoute
+// says so in Exposed, and stays Ready: in-cluster callers are served.
+func Test_an_HTTPRoute_without_the_Gateway_API_is_Exposed_False_and_Ready_stays(t *testing.T) {
+	gw := testGateway(func(gw *platformv1alpha1.Gateway) {
+		gw.Spec.Replicas = ptr.To[int32](2)
+		gw.Spec.Expose = &platformv1alpha1.Expose{HTTPRoute: &platformv1alpha1.ExposeHTTPRoute{
+			ParentRefs: []platformv1alpha1.ParentReference{{Name: "edge"}}}}
+	})
+	if ch := renderGW(t, gw); ch.HTTPRoute == nil {
+		t.Fatal("no HTTPRoute rendered")
+	}
+	obs := gatewayObservation{Workload: workloadObservation{Deployment: observedDeployment()}, ConfigChecked: true,
+		Backends: []reference{dep("career", true, true), dep("learning", true, true), dep("skills", true, true)}}
+	for _, tc := range []struct {
+		installed bool
+		status    metav1.ConditionStatus
+		reason    string
+	}{{false, metav1.ConditionFalse, "GatewayAPINotInstalled"}, {true, metav1.ConditionTrue, "Exposed"}} {
+		obs.GatewayAPI = tc.installed
+		st := computeGatewayStatus(gw, obs)
+		c := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionExposed)
+		if c == nil || c.Status != tc.status || c.Reason != tc.reason {
+			t.Errorf("installed %v: Exposed = %+v", tc.installed, c)
+		}
+		if r := meta.FindStatusCondition(st.Conditions, platformv1alpha1.ConditionReady); r == nil || r.Status != metav1.ConditionTrue {
+			t.Errorf("installed %v: Ready = %+v, want True", tc.installed, r)
+		}
+	}
+}

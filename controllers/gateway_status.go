@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -39,6 +40,8 @@ type gatewayObservation struct {
 	// ConfigErr is what the gateway would refuse in it.
 	ConfigChecked bool
 	ConfigErr     error
+	// GatewayAPI: the cluster serves HTTPRoutes (set with ConfigChecked).
+	GatewayAPI bool
 }
 
 // computeGatewayStatus derives the Gateway's status from an observation; its
@@ -72,6 +75,11 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 		// Unchecked (the pass ended before it rendered), ConfigValid keeps
 		// what the last check said, with that check's generation.
 		in.Extra = []metav1.Condition{configValidCondition(obs.ConfigErr)}
+		if gw.Spec.Expose != nil {
+			in.Extra = append(in.Extra, exposedCondition(gw.Spec.Expose, obs.GatewayAPI))
+		} else {
+			meta.RemoveStatusCondition(&st.Conditions, platformv1alpha1.ConditionExposed)
+		}
 		if obs.ConfigErr != nil {
 			in.Outcome.Invalid = fmt.Errorf("%s: %w", refusedFileMessage, obs.ConfigErr)
 		}
@@ -81,6 +89,32 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 		st.ObservedGeneration = gw.Generation
 	}
 	return st
+}
+
+// exposedCondition says whether the way in that spec.expose asks for is
+// there. It does not make the Gateway unready: in-cluster callers are served
+// either way.
+func exposedCondition(e *platformv1alpha1.Expose, gatewayAPI bool) metav1.Condition {
+	c := metav1.Condition{Type: platformv1alpha1.ConditionExposed, Status: metav1.ConditionTrue, Reason: platformv1alpha1.ReasonExposed}
+	if e.HTTPRoute != nil && !gatewayAPI {
+		c.Status, c.Reason = metav1.ConditionFalse, platformv1alpha1.ReasonGatewayAPINotInstalled
+		c.Message = "spec.expose.httpRoute needs the Gateway API (gateway.networking.k8s.io/v1 HTTPRoute), which this cluster does not serve: " +
+			"install its CRDs, then restart the operator"
+		return c
+	}
+	var ways []string
+	if e.HTTPRoute != nil {
+		ways = append(ways, "an HTTPRoute")
+	}
+	if e.Ingress != nil {
+		ways = append(ways, "an Ingress")
+	}
+	if len(ways) == 0 {
+		c.Message = "spec.expose asks for no HTTPRoute or Ingress"
+		return c
+	}
+	c.Message = "Exposed through " + strings.Join(ways, " and ")
+	return c
 }
 
 const refusedFileMessage = "The gateway would refuse the routes file (its pods keep the last valid one)"

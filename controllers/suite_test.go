@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -39,6 +40,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
 	"github.com/skillmesh/skillmesh/internal/contract"
@@ -74,10 +76,11 @@ var _ = BeforeSuite(func() {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(platformv1alpha1.AddToScheme(scheme))
+	utilruntime.Must(gatewayv1.Install(scheme))
 
-	By("starting kube-apiserver and etcd")
+	By("starting kube-apiserver and etcd, with our CRDs and the Gateway API's (standard channel, from its Go module)")
 	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases"), gatewayAPICRDs()},
 		ErrorIfCRDPathMissing: true,
 	}
 	cfg, err := testEnv.Start()
@@ -90,7 +93,7 @@ var _ = BeforeSuite(func() {
 	mgrCfg.WrapTransport = countWrites(&managerWrites)
 	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
-		Cache:   CacheOptions(),
+		Cache:   CacheOptions(true),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 	})
 	Expect(err).NotTo(HaveOccurred())
@@ -108,6 +111,9 @@ var _ = BeforeSuite(func() {
 		Recorder:      mgr.GetEventRecorder("skillmesh-operator"),
 		ClusterDomain: contract.DefaultClusterDomain,
 	}
+	gatewayReconciler.GatewayAPI, err = GatewayAPIInstalled(cfg)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(gatewayReconciler.GatewayAPI).To(BeTrue(), "the Gateway API CRDs were installed")
 	Expect(gatewayReconciler.SetupWithManager(ctx, mgr)).To(Succeed())
 
 	go func() {
@@ -115,6 +121,14 @@ var _ = BeforeSuite(func() {
 		Expect(mgr.Start(ctx)).To(Succeed())
 	}()
 })
+
+// gatewayAPICRDs is the standard channel's CRD directory of the
+// sigs.k8s.io/gateway-api module this build uses.
+func gatewayAPICRDs() string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/gateway-api").Output()
+	Expect(err).NotTo(HaveOccurred(), "go list -m sigs.k8s.io/gateway-api")
+	return filepath.Join(strings.TrimSpace(string(out)), "config", "crd", "standard")
+}
 
 var _ = AfterSuite(func() {
 	By("stopping the test environment")

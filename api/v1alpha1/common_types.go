@@ -114,6 +114,9 @@ const (
 	// backend path names only parameters its aggregation has, no two paths
 	// collide. While False, <name>-routes keeps the last valid file.
 	ConditionConfigValid = "ConfigValid"
+	// ConditionExposed, on a Gateway with spec.expose, is True when the
+	// HTTPRoute and Ingress it asks for are applied.
+	ConditionExposed = "Exposed"
 )
 
 // Condition reasons, CamelCase as the API conventions ask.
@@ -169,4 +172,9 @@ const (
 	// ReasonInvalidConfig: the gateway would refuse the rendered file; the
 	// message names the place and the problem.
 	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonExposed: the HTTPRoute and Ingress asked for are applied.
+	ReasonExposed = "Exposed"
+	// ReasonGatewayAPINotInstalled: spec.expose.httpRoute asks for an
+	// HTTPRoute and the cluster has no Gateway API CRDs.
+	ReasonGatewayAPINotInstalled = "GatewayAPINotInstalled"
 )

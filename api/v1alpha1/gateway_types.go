@@ -152,10 +152,68 @@ type CORS struct {
 
 // Expose says how traffic from outside the cluster reaches the gateway.
 type Expose struct {
+	// httpRoute renders a Gateway API HTTPRoute <name>
+	// (gateway.networking.k8s.io/v1) to the gateway's Service, attached to
+	// the parent Gateways named. Without the Gateway API CRDs in the cluster,
+	// condition Exposed is False with reason GatewayAPINotInstalled.
+	// +optional
+	HTTPRoute *ExposeHTTPRoute `json:"httpRoute,omitempty"`
+
 	// ingress renders a networking.k8s.io/v1 Ingress <name> to the
 	// gateway's Service.
 	// +optional
 	Ingress *ExposeIngress `json:"ingress,omitempty"`
+}
+
+// ExposeHTTPRoute is the HTTPRoute in front of the gateway.
+type ExposeHTTPRoute struct {
+	// parentRefs are the Gateway API Gateways (or their listeners) the route
+	// attaches to.
+	// +required
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	ParentRefs []ParentReference `json:"parentRefs"`
+
+	// hostnames the route answers for, e.g. api.example.com; default those
+	// of the listeners.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
+	Hostnames []string `json:"hostnames,omitempty"`
+}
+
+// ParentReference names a Gateway API Gateway (or listener), as the Gateway
+// API's own ParentReference does.
+type ParentReference struct {
+	// group of the parent; default gateway.networking.k8s.io.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	Group string `json:"group,omitempty"`
+	// kind of the parent; default Gateway.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Kind string `json:"kind,omitempty"`
+	// namespace of the parent; default the Gateway's.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace,omitempty"`
+	// name of the parent.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// sectionName is a listener of the parent.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	SectionName string `json:"sectionName,omitempty"`
+	// port of the parent's listener.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port *int32 `json:"port,omitempty"`
 }
 
 // ExposeIngress is the Ingress in front of the gateway.

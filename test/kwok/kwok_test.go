@@ -100,6 +100,34 @@ var _ = Describe("The operator on a KWOK cluster", func() {
 		}
 	})
 
+	It("says Exposed False GatewayAPINotInstalled for an HTTPRoute this cluster cannot have, and stays Ready", func() {
+		ns := newNamespace()
+		Expect(k8sClient.Create(ctx, microservice(ns, "orders"))).To(Succeed())
+		gw := &platformv1alpha1.Gateway{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "edge"},
+			Spec: platformv1alpha1.GatewaySpec{
+				Routes: []platformv1alpha1.Route{{PathPrefix: "/orders", Service: "orders"}},
+				Expose: &platformv1alpha1.Expose{HTTPRoute: &platformv1alpha1.ExposeHTTPRoute{
+					ParentRefs: []platformv1alpha1.ParentReference{{Name: "public"}}}},
+			},
+		}
+		Expect(k8sClient.Create(ctx, gw)).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(gw), gw)).To(Succeed())
+			exposed := meta.FindStatusCondition(gw.Status.Conditions, platformv1alpha1.ConditionExposed)
+			g.Expect(exposed).NotTo(BeNil())
+			g.Expect(exposed.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(exposed.Reason).To(Equal(platformv1alpha1.ReasonGatewayAPINotInstalled))
+			g.Expect(readyCondition(gw.Status.Conditions)).To(Equal(platformv1alpha1.ReasonReady))
+		}).Should(Succeed())
+		// No error loop: the status settles and stays.
+		rv := gw.ResourceVersion
+		Consistently(func() string {
+			_ = k8sClient.Get(ctx, client.ObjectKeyFromObject(gw), gw)
+			return gw.ResourceVersion
+		}, "3s", "500ms").Should(Equal(rv))
+	})
+
 	It("leaves a deleted Microservice's children to the real garbage collector", func() {
 		ns := newNamespace()
 		ms := microservice(ns, "orders")

@@ -102,9 +102,11 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 
 	By("starting the operator's manager in this process, as cmd/main.go does")
+	gatewayAPI, err := controllers.GatewayAPIInstalled(cfg)
+	Expect(err).NotTo(HaveOccurred())
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Cache:                  controllers.CacheOptions(),
+		Cache:                  controllers.CacheOptions(gatewayAPI),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})
@@ -123,6 +125,7 @@ var _ = BeforeSuite(func() {
 		ClusterDomain:           contract.DefaultClusterDomain,
 		Image:                   controllers.DefaultGatewayImage,
 		MaxConcurrentReconciles: 4,
+		GatewayAPI:              gatewayAPI,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
