@@ -17,19 +17,12 @@ limitations under the License.
 package gateway
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
@@ -38,21 +31,11 @@ import (
 // A verified token is remembered, but never past its exp, never across a
 // change of the key set, and never when it failed.
 func TestVerified_tokens_are_remembered_within_their_exp_and_key_set_only(t *testing.T) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	path := filepath.Join(t.TempDir(), "jwks.json")
-	data, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k", Algorithm: "ES256", Use: "sig"}}})
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	keys := &keyFile{path: path}
-	if err := keys.reload(); err != nil {
-		t.Fatal(err)
-	}
+	s := newTestSigner(t)
+	keys := s.keys
 	clock := time.Now()
-	v := newVerifier(&gatewayconfig.Auth{Issuer: "i", Audiences: []string{"a"}, JWKSFile: path}, keys, func() time.Time { return clock })
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": clock.Add(20 * time.Second).Unix()})
-	tok.Header["kid"] = "k"
-	raw, _ := tok.SignedString(k)
+	v := newVerifier(&gatewayconfig.Auth{Issuer: "i", Audiences: []string{"a"}, JWKSFile: s.path}, keys, func() time.Time { return clock })
+	raw := s.sign(t, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": clock.Add(20 * time.Second).Unix()})
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("Authorization", "Bearer "+raw)
 	same := func(a, b jwt.MapClaims) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }

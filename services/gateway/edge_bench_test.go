@@ -17,19 +17,12 @@ limitations under the License.
 package gateway
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,15 +37,9 @@ import (
 func BenchmarkEdge(b *testing.B) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }))
 	defer up.Close()
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	jwks := filepath.Join(b.TempDir(), "jwks.json")
-	data, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k", Algorithm: "ES256", Use: "sig"}}})
-	if err := os.WriteFile(jwks, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": time.Now().Add(time.Hour).Unix()})
-	tok.Header["kid"] = "k"
-	signed, _ := tok.SignedString(k)
+	s := newTestSigner(b)
+	jwks := s.path
+	signed := s.sign(b, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": time.Now().Add(time.Hour).Unix()})
 
 	route := func(auth string) gatewayconfig.Route {
 		return gatewayconfig.Route{PathPrefix: "/api/users/{user_id}", Service: "up", Upstream: up.URL, ReplacePrefix: "/users",

@@ -23,8 +23,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,21 +58,9 @@ func FuzzParseJWKS(f *testing.F) {
 // FuzzVerify: any Authorization header: never a panic, and nothing but the
 // one token signed with the key is ever accepted.
 func FuzzVerify(f *testing.F) {
-	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	dir := f.TempDir()
-	path := filepath.Join(dir, "jwks.json")
-	data, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "a", Algorithm: "ES256", Use: "sig"}}})
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		f.Fatal(err)
-	}
-	keys := &keyFile{path: path}
-	if err := keys.reload(); err != nil {
-		f.Fatal(err)
-	}
-	v := newVerifier(&gatewayconfig.Auth{Issuer: "i", Audiences: []string{"a"}, JWKSFile: path}, keys, nil)
-	tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": time.Now().Add(time.Hour).Unix()})
-	tok.Header["kid"] = "a"
-	valid, _ := tok.SignedString(k)
+	s := newTestSigner(f)
+	v := newVerifier(&gatewayconfig.Auth{Issuer: "i", Audiences: []string{"a"}, JWKSFile: s.path}, s.keys, nil)
+	valid := s.sign(f, jwt.MapClaims{"iss": "i", "aud": "a", "sub": "ada", "exp": time.Now().Add(time.Hour).Unix()})
 	parts := strings.Split(valid, ".")
 	for _, seed := range []string{"Bearer " + valid, "Bearer " + parts[0] + "." + parts[1] + ".", "bearer x.y.z",
 		"Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ.", "Basic abc", "Bearer " + parts[0] + ".e30." + parts[2]} {
