@@ -301,7 +301,7 @@ func (v *validator) route(field string, r Route) {
 		}
 	}
 	for _, p := range RoutePatterns(r) {
-		if err := register(v.mux, p); err != nil {
+		if err := Register(v.mux, p, http.NotFoundHandler()); err != nil {
 			v.fail(field, "pathPrefix: %v", err)
 		}
 	}
@@ -327,7 +327,7 @@ func (v *validator) aggregation(field string, a Aggregation) {
 			v.fail(field, "forwardHeaders[%d]: %q is not a header name", k, h)
 		}
 	}
-	if err := register(v.mux, AggregationPattern(a)); err != nil {
+	if err := Register(v.mux, AggregationPattern(a), http.NotFoundHandler()); err != nil {
 		v.fail(field, "path: %v", err)
 	}
 	keys := map[string]bool{}
@@ -512,15 +512,16 @@ func RoutePatterns(r Route) []string {
 // AggregationPattern is the router's pattern for an aggregation: GET only.
 func AggregationPattern(a Aggregation) string { return http.MethodGet + " " + a.Path }
 
-// register adds pattern to mux, turning ServeMux's panic on a bad or
-// conflicting pattern into an error.
-func register(mux *http.ServeMux, pattern string) (err error) {
+// Register adds h to mux under pattern, turning ServeMux's panic on a bad
+// or conflicting pattern into an error: Validate registers every pattern of
+// a file as the gateway's router will, so both refuse the same files.
+func Register(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			err = fmt.Errorf("pattern %q: %v", pattern, r)
 		}
 	}()
-	mux.Handle(pattern, http.NotFoundHandler())
+	mux.Handle(pattern, h)
 	return nil
 }
 

@@ -20,15 +20,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -96,40 +93,23 @@ func ParseJWKS(data []byte) (map[string]jose.JSONWebKey, error) {
 	return keys, nil
 }
 
-// keyFile is the JWKS file, reloaded when its content changes (the Secret
-// volume's symlink swap, like the routes file). A file that does not parse
-// keeps the previous keys.
+// keyFile is the JWKS file, reloaded when its content changes, like the
+// routes; a file that does not parse keeps the previous keys.
 type keyFile struct {
-	path    string
-	current atomic.Pointer[keySet]
-	refused atomic.Pointer[refusal]
-	mu      sync.Mutex
-	lastSum [32]byte
+	liveFile[keySet]
 }
 
-func (f *keyFile) reload() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	data, err := os.ReadFile(f.path)
-	if err != nil {
-		f.refused.Store(&refusal{err: err})
-		return err
-	}
-	sum := sha256.Sum256(data)
-	if sum == f.lastSum {
-		return nil
-	}
-	f.lastSum = sum
-	hash := fmt.Sprintf("sha256:%x", sum)
-	keys, err := ParseJWKS(data)
-	if err != nil {
-		f.refused.Store(&refusal{hash: hash, err: err})
-		return err
-	}
-	f.current.Store(&keySet{keys: keys, hash: hash})
-	f.refused.Store(nil)
-	return nil
+func newKeyFile(path string) *keyFile {
+	return &keyFile{liveFile[keySet]{paths: []string{path}, parse: func(data [][]byte, hash string) (*keySet, error) {
+		keys, err := ParseJWKS(data[0])
+		if err != nil {
+			return nil, err
+		}
+		return &keySet{keys: keys, hash: hash}, nil
+	}}}
 }
+
+func (f *keyFile) path() string { return f.paths[0] }
 
 // authError is why a request's token was not accepted: an HTTP status (401
 // or 403), a code for programs and a message for people.

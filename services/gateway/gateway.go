@@ -24,35 +24,24 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"sync/atomic"
 	"time"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
 
-// Gateway holds the live configuration.
+// Gateway holds the live configuration: the routes file, compiled into a
+// router, read again when it changes.
 type Gateway struct {
-	path      string
 	logger    *slog.Logger
 	metrics   *metrics
 	transport http.RoundTripper
-	current   atomic.Pointer[router]
-	// served is the hash of the configuration current serves; file is the
-	// hash and the refusal of the file last read, when it was refused.
-	served  atomic.Pointer[string]
-	refused atomic.Pointer[refusal]
-	lastSum [32]byte
-	// now is the clock tokens are checked against; nil is time.Now.
-	now func() time.Time
+	file      liveFile[router]
 	// writeTimeout is the server's (see extendWrite).
 	writeTimeout time.Duration
 }
@@ -86,7 +75,8 @@ func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
 // ConfigMap shows as a pod that is not ready, with the reason in /health,
 // rather than a crash loop.
 func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTripper, writeTimeout time.Duration) *Gateway {
-	g := &Gateway{path: path, logger: logger, metrics: m, transport: transport, writeTimeout: writeTimeout}
+	g := &Gateway{logger: logger, metrics: m, transport: transport, writeTimeout: writeTimeout}
+	g.file = liveFile[router]{paths: []string{path}, parse: g.compile}
 	if err := g.reload(); err != nil {
 		logger.Error("Configuration refused; not ready until a valid one arrives", "path", path, "error", err)
 	}
@@ -95,49 +85,43 @@ func Load(path string, logger *slog.Logger, m *metrics, transport http.RoundTrip
 
 // reload reads the file and swaps it in when it changed and is valid.
 func (g *Gateway) reload() error {
-	data, err := os.ReadFile(g.path)
-	if err != nil {
-		g.refused.Store(&refusal{err: err})
-		return err
-	}
-	sum := sha256.Sum256(data)
-	if sum == g.lastSum {
-		return nil
-	}
-	g.lastSum = sum // do not log the same bad file every tick
-	hash := "sha256:" + hex.EncodeToString(sum[:])
-	r, err := g.compile(data)
-	if err != nil {
-		g.refused.Store(&refusal{hash: hash, err: err})
+	before := g.file.current.Load()
+	err := g.file.reload()
+	if r := g.file.refused.Load(); err != nil && r != nil && r.hash != "" {
 		g.metrics.reloads.WithLabelValues("refused").Inc()
-		return err
 	}
-	g.current.Store(r)
-	g.served.Store(&hash)
-	g.refused.Store(nil)
-	g.metrics.reloads.WithLabelValues("loaded").Inc()
-	g.logger.Info("Configuration loaded", "hash", hash, "routes", r.routes, "aggregations", r.aggregations)
-	return nil
+	if r := g.file.current.Load(); r != before {
+		g.metrics.reloads.WithLabelValues("loaded").Inc()
+		g.logger.Info("Configuration loaded", "hash", r.hash, "routes", r.routes, "aggregations", r.aggregations)
+	}
+	return err
 }
 
-func (g *Gateway) compile(data []byte) (*router, error) {
-	cfg, err := gatewayconfig.Parse(data)
+// compile parses the file into a router that keeps the edge state of the
+// one it replaces.
+func (g *Gateway) compile(data [][]byte, hash string) (*router, error) {
+	cfg, err := gatewayconfig.Parse(data[0])
 	if err != nil {
 		return nil, err
 	}
-	prev := edge{now: g.now, writeTimeout: g.writeTimeout}
-	if cur := g.current.Load(); cur != nil {
+	prev := edge{writeTimeout: g.writeTimeout}
+	if cur := g.file.current.Load(); cur != nil {
 		prev.keys, prev.limit = cur.keys, cur.limit
 	}
-	return newRouter(cfg, g.transport, g.metrics, prev)
+	r, err := newRouter(cfg, g.transport, g.metrics, prev)
+	if err != nil {
+		return nil, err
+	}
+	r.hash = hash
+	return r, nil
 }
 
 // Check is the readiness check "config": it passes once a configuration
 // serves, and reports its hash (the operator's ConfigMap hash annotation
 // can be compared with it).
 func (g *Gateway) Check(context.Context) error {
-	if g.current.Load() == nil {
-		if r := g.refused.Load(); r != nil {
+	if g.file.current.Load() == nil {
+		if r := g.file.refused.Load(); r != nil {
 			return fmt.Errorf("no valid configuration yet: %w", r.err)
 		}
 		return errors.New("no configuration loaded yet")
@@ -147,8 +131,8 @@ func (g *Gateway) Check(context.Context) error {
 
 // ServedHash observes the hash of the configuration served.
 func (g *Gateway) ServedHash(context.Context) (any, string, error) {
-	if h := g.served.Load(); h != nil {
-		return *h, "sha256 of the routes file served", nil
+	if r := g.file.current.Load(); r != nil {
+		return r.hash, "sha256 of the routes file served", nil
 	}
 	return nil, "", errors.New("none served")
 }
@@ -156,7 +140,7 @@ func (g *Gateway) ServedHash(context.Context) (any, string, error) {
 // CheckFile is the non-critical check "config-file": it warns while the
 // file on disk was refused and an older configuration keeps serving.
 func (g *Gateway) CheckFile(context.Context) error {
-	if r := g.refused.Load(); r != nil {
+	if r := g.file.refused.Load(); r != nil {
 		return fmt.Errorf("the file was refused, the previous configuration keeps serving: %w", r.err)
 	}
 	return nil
@@ -164,7 +148,7 @@ func (g *Gateway) CheckFile(context.Context) error {
 
 // FileHash observes the hash of the file on disk, when it was refused.
 func (g *Gateway) FileHash(context.Context) (any, string, error) {
-	if r := g.refused.Load(); r != nil && r.hash != "" {
+	if r := g.file.refused.Load(); r != nil && r.hash != "" {
 		return r.hash, "sha256 of the refused file", nil
 	}
 	return nil, "", errors.New("no refused file")
@@ -173,7 +157,7 @@ func (g *Gateway) FileHash(context.Context) (any, string, error) {
 // CheckKeys is the non-critical check "jwks": it warns while the JWKS file
 // on disk was refused and the previous keys keep verifying.
 func (g *Gateway) CheckKeys(context.Context) error {
-	cur := g.current.Load()
+	cur := g.file.current.Load()
 	if cur == nil || cur.keys == nil {
 		return nil
 	}
@@ -185,7 +169,7 @@ func (g *Gateway) CheckKeys(context.Context) error {
 
 // KeysHash observes the hash of the JWKS the gateway verifies with.
 func (g *Gateway) KeysHash(context.Context) (any, string, error) {
-	if cur := g.current.Load(); cur != nil && cur.keys != nil {
+	if cur := g.file.current.Load(); cur != nil && cur.keys != nil {
 		if set := cur.keys.current.Load(); set != nil {
 			return set.hash, "sha256 of the JWKS verifying tokens", nil
 		}
@@ -205,14 +189,14 @@ func (g *Gateway) Watch(ctx context.Context, interval time.Duration) error {
 			return nil
 		case <-t.C:
 			if err := g.reload(); err != nil {
-				g.logger.Error("Configuration refused; the previous one keeps serving", "path", g.path, "error", err)
+				g.logger.Error("Configuration refused; the previous one keeps serving", "path", g.file.paths[0], "error", err)
 			}
-			if cur := g.current.Load(); cur != nil && cur.keys != nil {
+			if cur := g.file.current.Load(); cur != nil && cur.keys != nil {
 				before := cur.keys.current.Load()
 				if err := cur.keys.reload(); err != nil {
-					g.logger.Error("JWKS refused; the previous keys keep verifying", "path", cur.keys.path, "error", err)
+					g.logger.Error("JWKS refused; the previous keys keep verifying", "path", cur.keys.path(), "error", err)
 				} else if after := cur.keys.current.Load(); after != before {
-					g.logger.Info("JWKS loaded", "path", cur.keys.path, "hash", after.hash, "keys", len(after.keys))
+					g.logger.Info("JWKS loaded", "path", cur.keys.path(), "hash", after.hash, "keys", len(after.keys))
 				}
 			}
 		}
@@ -221,7 +205,7 @@ func (g *Gateway) Watch(ctx context.Context, interval time.Duration) error {
 
 // ServeHTTP serves the request on the configuration current when it arrived.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	cur := g.current.Load()
+	cur := g.file.current.Load()
 	if cur == nil {
 		httpx.WriteError(w, httpx.Errorf(http.StatusServiceUnavailable, "no_configuration",
 			"the gateway has no valid configuration yet; see /health"))

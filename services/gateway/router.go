@@ -49,6 +49,7 @@ const HeaderCompleted = "X-Skillmesh-Completed"
 type router struct {
 	mux                  http.Handler
 	routes, aggregations int
+	hash                 string // of the file it was compiled from
 	// keys and limit are the edge state the router uses, kept by the
 	// Gateway across reloads.
 	keys  *keyFile
@@ -60,7 +61,6 @@ type router struct {
 type edge struct {
 	keys  *keyFile
 	limit *limiter
-	now   func() time.Time // for tests; nil is time.Now
 	// writeTimeout is the server's; handlers with a longer deadline extend it.
 	writeTimeout time.Duration
 }
@@ -73,13 +73,13 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 	var v *verifier
 	if cfg.Auth != nil {
 		rt.keys = prev.keys
-		if rt.keys == nil || rt.keys.path != cfg.Auth.JWKSFile {
-			rt.keys = &keyFile{path: cfg.Auth.JWKSFile}
+		if rt.keys == nil || rt.keys.path() != cfg.Auth.JWKSFile {
+			rt.keys = newKeyFile(cfg.Auth.JWKSFile)
 		}
 		if err := rt.keys.reload(); err != nil && rt.keys.current.Load() == nil {
 			return nil, fmt.Errorf("auth.jwt: the JWKS file %s: %w", cfg.Auth.JWKSFile, err)
 		}
-		v = newVerifier(cfg.Auth, rt.keys, prev.now)
+		v = newVerifier(cfg.Auth, rt.keys, nil)
 	}
 	for _, r := range cfg.Routes {
 		up, err := url.Parse(r.Upstream)
@@ -89,7 +89,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		h := authorize(v, r.Auth, r.UserClaim, hasParam(r.PathPrefix, "user_id"),
 			extendWrite(r.Timeout.Duration, prev.writeTimeout, proxyHandler(r, up, transport, m.backend(r.Service))))
 		for _, p := range gatewayconfig.RoutePatterns(r) {
-			if err := registerSafely(mux, p, h); err != nil {
+			if err := gatewayconfig.Register(mux, p, h); err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
 			}
 		}
@@ -110,7 +110,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		}
 		h := authorize(v, a.Auth, a.UserClaim, hasParam(a.Path, "user_id"),
 			extendWrite(a.Timeout.Duration, prev.writeTimeout, aggregateHandler(a, exprs, transport, compileBackends(a, m))))
-		if err := registerSafely(mux, gatewayconfig.AggregationPattern(a), h); err != nil {
+		if err := gatewayconfig.Register(mux, gatewayconfig.AggregationPattern(a), h); err != nil {
 			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
 		}
 	}
@@ -171,18 +171,6 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// registerSafely turns ServeMux's panic on a bad or conflicting pattern
-// into an error, so a bad file is refused instead of crashing the gateway.
-func registerSafely(mux *http.ServeMux, pattern string, h http.Handler) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("pattern %q: %v", pattern, r)
-		}
-	}()
-	mux.Handle(pattern, h)
-	return nil
 }
 
 // copyBufferSize is what ReverseProxy allocates for each response when it

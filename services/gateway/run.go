@@ -80,9 +80,9 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 		if s.Own.TLSCertFile == "" || s.Own.TLSKeyFile == "" {
 			return errors.New("GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE are set together or not at all")
 		}
-		certs = &certFiles{certPath: s.Own.TLSCertFile, keyPath: s.Own.TLSKeyFile}
+		certs = newCertFiles(s.Own.TLSCertFile, s.Own.TLSKeyFile)
 		if err := certs.reload(); err != nil {
-			logger.Error("Serving certificate refused; not ready until one loads", "cert", certs.certPath, "error", err)
+			logger.Error("Serving certificate refused; not ready until one loads", "cert", certs.certPath(), "error", err)
 		}
 		checker.Add("tls", certs.check, health.Observe(certs.notAfter))
 	}

@@ -51,7 +51,7 @@ func newTestSigner(tb testing.TB) testSigner {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	keys := &keyFile{path: path}
+	keys := newKeyFile(path)
 	if err := keys.reload(); err != nil {
 		tb.Fatal(err)
 	}

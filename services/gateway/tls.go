@@ -18,15 +18,11 @@ package gateway
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -35,47 +31,25 @@ import (
 // change, so a rotated certificate (cert-manager renewing it) is served
 // without a restart. A pair that does not load keeps the previous one.
 type certFiles struct {
-	certPath, keyPath string
-	current           atomic.Pointer[tls.Certificate]
-	refused           atomic.Pointer[refusal]
-	mu                sync.Mutex
-	lastSum           [32]byte
+	liveFile[tls.Certificate]
 }
 
-func (c *certFiles) reload() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	certPEM, err := os.ReadFile(c.certPath)
-	if err != nil {
-		c.refused.Store(&refusal{err: err})
-		return err
-	}
-	keyPEM, err := os.ReadFile(c.keyPath)
-	if err != nil {
-		c.refused.Store(&refusal{err: err})
-		return err
-	}
-	sum := sha256.Sum256(append(certPEM, keyPEM...))
-	if sum == c.lastSum {
-		return nil
-	}
-	c.lastSum = sum
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		err = fmt.Errorf("the certificate and key do not load: %w", err)
-		c.refused.Store(&refusal{hash: fmt.Sprintf("sha256:%x", sum), err: err})
-		return err
-	}
-	if cert.Leaf == nil {
-		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-			c.refused.Store(&refusal{err: err})
-			return err
+func newCertFiles(certPath, keyPath string) *certFiles {
+	return &certFiles{liveFile[tls.Certificate]{paths: []string{certPath, keyPath}, parse: func(data [][]byte, _ string) (*tls.Certificate, error) {
+		cert, err := tls.X509KeyPair(data[0], data[1])
+		if err != nil {
+			return nil, fmt.Errorf("the certificate and key do not load: %w", err)
 		}
-	}
-	c.current.Store(&cert)
-	c.refused.Store(nil)
-	return nil
+		if cert.Leaf == nil {
+			if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+				return nil, err
+			}
+		}
+		return &cert, nil
+	}}}
 }
+
+func (c *certFiles) certPath() string { return c.paths[0] }
 
 // tlsConfig serves the current certificate; TLS 1.2 at least.
 func (c *certFiles) tlsConfig() *tls.Config {
@@ -101,9 +75,9 @@ func (c *certFiles) watch(ctx context.Context, interval time.Duration, logger *s
 		case <-t.C:
 			before := c.current.Load()
 			if err := c.reload(); err != nil {
-				logger.Error("Serving certificate refused; the previous one keeps serving", "cert", c.certPath, "error", err)
+				logger.Error("Serving certificate refused; the previous one keeps serving", "cert", c.certPath(), "error", err)
 			} else if after := c.current.Load(); after != before {
-				logger.Info("Serving certificate loaded", "cert", c.certPath, "subject", after.Leaf.Subject.String(), "not_after", after.Leaf.NotAfter)
+				logger.Info("Serving certificate loaded", "cert", c.certPath(), "subject", after.Leaf.Subject.String(), "not_after", after.Leaf.NotAfter)
 			}
 		}
 	}
