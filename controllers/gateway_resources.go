@@ -236,7 +236,8 @@ func gatewayConfigFor(in gatewayInput) gatewayconfig.Config {
 		agg := gatewayconfig.Aggregation{Path: a.Path, Timeout: gatewayconfig.Duration{Duration: timeout}, OnError: onError, Compute: a.Compute,
 			Auth: authPolicy(gw, a.Auth), UserClaim: userClaim(gw, a.Auth, a.UserClaim), ForwardHeaders: a.ForwardHeaders}
 		for _, b := range a.Backends {
-			be := gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: backendReference(in, b.Service).URL(), Path: b.Path}
+			be := gatewayconfig.Backend{Key: b.Key, Service: b.Service, Upstream: backendReference(in, b.Service).URL(), Path: b.Path,
+				Coalesce: b.Coalesce}
 			if b.Timeout != nil {
 				be.Timeout = gatewayconfig.Duration{Duration: b.Timeout.Duration}
 			}

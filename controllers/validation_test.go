@@ -207,6 +207,7 @@ var _ = Describe("Gateway validation", func() {
 		Expect(string(gw.Spec.ServiceType)).To(Equal("ClusterIP"))
 		Expect(gw.Spec.Aggregations[0].OnError).To(Equal(platformv1alpha1.OnErrorPartial))
 		Expect(gw.Spec.MaxRequestBodyBytes).To(HaveValue(Equal(int64(1 << 20))))
+		Expect(gw.Spec.Aggregations[0].Backends[0].Coalesce).To(HaveValue(BeTrue()))
 	})
 
 	It("accepts the edge settings", func() {

@@ -529,6 +529,15 @@ type AggregationBackend struct {
 	// +kubebuilder:validation:MaxLength=256
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('/')",message="a backend's path must start with '/'"
 	Path string `json:"path"`
+
+	// coalesce lets calls to this backend that are in flight at the same
+	// time, with the same URL and the same forwarded headers (the caller's
+	// token and verified subject among them), share one answer: a burst of
+	// identical dashboards costs the backend one call. Default true; set
+	// false for a backend whose GET is not a pure read.
+	// +optional
+	// +kubebuilder:default=true
+	Coalesce *bool `json:"coalesce,omitempty"`
 }
 
 // BackendStatus reports one Microservice a Gateway sends traffic to.

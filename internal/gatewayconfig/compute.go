@@ -23,6 +23,7 @@ import (
 	"slices"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
@@ -33,6 +34,9 @@ const computeCostLimit = 100_000
 // Expr is one compiled `compute` field of an aggregation.
 type Expr struct {
 	Name string
+	// Vars are the backend keys the expression reads: only their answers
+	// need decoding.
+	Vars []string
 	prg  cel.Program
 }
 
@@ -67,7 +71,7 @@ func CompileCompute(a Aggregation) ([]Expr, error) {
 			errs = append(errs, fmt.Errorf("compute.%s: %w", n, err))
 			continue
 		}
-		out = append(out, Expr{Name: n, prg: prg})
+		out = append(out, Expr{Name: n, Vars: referenced(ast, a.Backends), prg: prg})
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -75,11 +79,43 @@ func CompileCompute(a Aggregation) ([]Expr, error) {
 	return out, nil
 }
 
+// referenced are the backend keys a checked expression names.
+func referenced(ast *cel.Ast, backends []Backend) []string {
+	named := map[string]bool{}
+	for _, ref := range ast.NativeRep().ReferenceMap() {
+		if ref != nil && ref.Name != "" {
+			named[ref.Name] = true
+		}
+	}
+	var keys []string
+	for _, b := range backends {
+		if named[b.Key] {
+			keys = append(keys, b.Key)
+		}
+	}
+	return keys
+}
+
 // Eval runs the expression over the merged answer and returns a JSON value.
 func (e Expr) Eval(vars map[string]any) (any, error) {
 	val, _, err := e.prg.Eval(vars)
 	if err != nil {
 		return nil, err
+	}
+	// Scalars as they are: the trip through structpb is for lists and maps.
+	switch v := val.(type) {
+	case types.Int:
+		return int64(v), nil
+	case types.Uint:
+		return uint64(v), nil
+	case types.Double:
+		return float64(v), nil
+	case types.Bool:
+		return bool(v), nil
+	case types.String:
+		return string(v), nil
+	case types.Null:
+		return nil, nil
 	}
 	native, err := val.ConvertToNative(reflect.TypeFor[*structpb.Value]())
 	if err != nil {

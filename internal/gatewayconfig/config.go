@@ -165,7 +165,14 @@ type Backend struct {
 	// Timeout bounds this backend's call, at most the aggregation's; zero
 	// means the aggregation's.
 	Timeout Duration `json:"timeout,omitzero"`
+	// Coalesce lets calls to this backend that are in flight at once with
+	// the same URL and forwarded headers (the caller's identity among them)
+	// share one answer; nil means true.
+	Coalesce *bool `json:"coalesce,omitempty"`
 }
+
+// Coalesced says whether identical in-flight calls to b share one answer.
+func (b Backend) Coalesced() bool { return b.Coalesce == nil || *b.Coalesce }
 
 // Duration is a time.Duration written as "2s" in JSON.
 type Duration struct{ time.Duration }

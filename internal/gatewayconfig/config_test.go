@@ -17,6 +17,7 @@ limitations under the License.
 package gatewayconfig
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,4 +123,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed an accepted config: %v", err)
 		}
 	})
+}
+
+// The gateway decodes only the answers an expression reads, so what
+// CompileCompute says an expression reads must be exact.
+func TestCompiled_expressions_name_the_backends_they_read(t *testing.T) {
+	a := Aggregation{
+		Backends: []Backend{{Key: "skills"}, {Key: "career"}, {Key: "courses"}},
+		Compute: map[string]string{
+			"guarded":  "has(skills.skills) ? size(skills.skills) : 0",
+			"two":      "career.progress + size(courses.courses)",
+			"constant": "1 + 2",
+			"nested":   "[skills, career].size()",
+		},
+	}
+	exprs, err := CompileCompute(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{"constant": nil, "guarded": {"skills"}, "nested": {"skills", "career"}, "two": {"career", "courses"}}
+	for _, e := range exprs {
+		if fmt.Sprint(e.Vars) != fmt.Sprint(want[e.Name]) {
+			t.Errorf("%s reads %v, want %v", e.Name, e.Vars, want[e.Name])
+		}
+	}
+	v, err := exprs[1].Eval(map[string]any{"skills": map[string]any{"skills": []any{1, 2}}}) // guarded
+	if err != nil || v != int64(2) {
+		t.Errorf("guarded = %#v, %v", v, err)
+	}
 }

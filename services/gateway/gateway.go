@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/gateway/upstream"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
 
@@ -52,21 +53,44 @@ type refusal struct {
 	err  error
 }
 
-// NewTransport is the pooled transport shared by every route and backend,
-// retrying once what a backend going away never handled (see retryOnce);
-// onRetry, when set, is told of each retry.
+// NewTransport is the pooled transport shared by every route and backend:
+// reads (GET and HEAD without a body) on the fast path of package upstream,
+// everything else on http.Transport, both retrying once what a backend going
+// away never handled (see retryOnce); onRetry, when set, is told of each
+// retry.
 func NewTransport(onRetry func(*http.Request)) http.RoundTripper {
-	return retryOnce{next: &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        512,
-		MaxIdleConnsPerHost: 128,
-		// Below the backends' server IdleTimeout (120 s), so the gateway
-		// closes an idle connection before the backend does, never racing it.
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     false,
-	}, retries: onRetry}
+	return &splitTransport{
+		fast: retryOnce{next: &upstream.Transport{
+			DialTimeout: 2 * time.Second,
+			// Below the backends' server IdleTimeout (120 s), so the
+			// gateway closes an idle connection before the backend does.
+			IdleTimeout:    90 * time.Second,
+			MaxIdlePerHost: 128,
+		}, retries: onRetry},
+		std: retryOnce{next: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConns:          512,
+			MaxIdleConnsPerHost:   128,
+			IdleConnTimeout:       90 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			ForceAttemptHTTP2:     false,
+		}, retries: onRetry},
+	}
+}
+
+// splitTransport sends what package upstream carries there and the rest to
+// http.Transport. A fast-path response belongs to its connection until its
+// body is closed (see upstream.Transport).
+type splitTransport struct {
+	fast, std retryOnce
+}
+
+func (t *splitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && upstream.Supports(req) {
+		return t.fast.RoundTrip(req)
+	}
+	return t.std.RoundTrip(req)
 }
 
 // Load reads the file at path once. A file that is missing or refused is

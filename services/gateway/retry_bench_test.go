@@ -47,7 +47,7 @@ func BenchmarkProxiedRequest(b *testing.B) {
 		name      string
 		transport http.RoundTripper
 	}{
-		{"bare transport", NewTransport(nil).(retryOnce).next},
+		{"bare transport", NewTransport(nil).(*splitTransport).fast.next},
 		{"retryOnce", NewTransport(nil)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {

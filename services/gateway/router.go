@@ -18,21 +18,17 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
+	"github.com/skillmesh/skillmesh/services/gateway/upstream"
 	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
 
@@ -69,6 +65,7 @@ type edge struct {
 // refuses the whole file. prev is the edge state of the router it replaces.
 func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics, prev edge) (*router, error) {
 	mux := http.NewServeMux()
+	cache := newMatchCache(mux)
 	rt := &router{routes: len(cfg.Routes), aggregations: len(cfg.Aggregations)}
 	var v *verifier
 	if cfg.Auth != nil {
@@ -89,7 +86,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		h := authorize(v, r.Auth, r.UserClaim, hasParam(r.PathPrefix, "user_id"),
 			extendWrite(r.Timeout.Duration, prev.writeTimeout, proxyHandler(r, up, transport, m.backend(r.Service))))
 		for _, p := range gatewayconfig.RoutePatterns(r) {
-			if err := gatewayconfig.Register(mux, p, h); err != nil {
+			if err := gatewayconfig.Register(mux, p, cache.remember(p, h)); err != nil {
 				return nil, fmt.Errorf("route %s: %w", r.PathPrefix, err)
 			}
 		}
@@ -99,18 +96,23 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 		hasRoot = hasRoot || strings.TrimSuffix(r.PathPrefix, "/") == ""
 	}
 	if !hasRoot {
-		mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mux.Handle("/", cache.remember("/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			httpx.WriteError(w, httpx.NotFound("no route or aggregation for %s %s", req.Method, req.URL.Path))
-		}))
+		})))
 	}
 	for _, a := range cfg.Aggregations {
 		exprs, err := gatewayconfig.CompileCompute(a)
 		if err != nil {
 			return nil, err
 		}
+		calls, err := compileBackends(a, exprs, m)
+		if err != nil {
+			return nil, err
+		}
 		h := authorize(v, a.Auth, a.UserClaim, hasParam(a.Path, "user_id"),
-			extendWrite(a.Timeout.Duration, prev.writeTimeout, aggregateHandler(a, exprs, transport, compileBackends(a, m))))
-		if err := gatewayconfig.Register(mux, gatewayconfig.AggregationPattern(a), h); err != nil {
+			extendWrite(a.Timeout.Duration, prev.writeTimeout, aggregateHandler(a, exprs, transport, calls)))
+		pattern := gatewayconfig.AggregationPattern(a)
+		if err := gatewayconfig.Register(mux, pattern, cache.remember(pattern, h)); err != nil {
 			return nil, fmt.Errorf("aggregation %s: %w", a.Path, err)
 		}
 	}
@@ -122,7 +124,7 @@ func newRouter(cfg gatewayconfig.Config, transport http.RoundTripper, m *metrics
 	if limit == 0 {
 		limit = gatewayconfig.DefaultMaxRequestBodyBytes
 	}
-	h := limitBody(limit, mux)
+	h := limitBody(limit, cache)
 	if cfg.CORS != nil {
 		h = newCORS(cfg.CORS).wrap(h)
 	}
@@ -198,18 +200,33 @@ func (b *bufferPool) Put(buf []byte) {
 	}
 }
 
-// proxyHandler forwards to the upstream under the route's deadline.
+// proxyHandler forwards to the upstream under the route's deadline: reads
+// on the fast path (forwarder), everything else through ReverseProxy.
 func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTripper, m backendMetrics) http.Handler {
 	prefix := gatewayconfig.LiteralPrefix(r.PathPrefix)
 	replacement := strings.TrimSuffix(r.ReplacePrefix, "/") + "/"
+	var rewritePath func(string) string
+	if r.StripPrefix || r.ReplacePrefix != "" {
+		rewritePath = func(path string) string {
+			rest := strings.TrimLeft(strings.TrimPrefix(path, prefix), "/")
+			// When the path already holds the replacement right before the
+			// rest (a stripped prefix leaves "/"), the answer is a piece of
+			// it: no allocation.
+			if head := path[:len(path)-len(rest)]; strings.HasSuffix(head, replacement) {
+				return path[len(head)-len(replacement):]
+			}
+			return replacement + rest
+		}
+	}
 	reqOps, respOps := compileOps(r.RequestHeaders), compileOps(r.ResponseHeaders)
+	transport = withRetries(transport, r.Retries)
+	unavailable := timeoutAnswer(r.Service, r.Timeout.Duration)
 	rp := &httputil.ReverseProxy{
-		Transport:  withRetries(transport, r.Retries),
+		Transport:  transport,
 		BufferPool: copyBuffers,
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			if r.StripPrefix || r.ReplacePrefix != "" {
-				rest := strings.TrimLeft(strings.TrimPrefix(pr.In.URL.Path, prefix), "/")
-				pr.Out.URL.Path = replacement + rest
+			if rewritePath != nil {
+				pr.Out.URL.Path = rewritePath(pr.In.URL.Path)
 				pr.Out.URL.RawPath = ""
 			}
 			pr.SetURL(up)
@@ -223,11 +240,7 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 				return
 			}
 			m.failed()
-			if errors.Is(err, context.DeadlineExceeded) {
-				httpx.WriteError(w, httpx.Errorf(http.StatusGatewayTimeout, "upstream_timeout", "%s did not answer within %s", r.Service, r.Timeout.Duration))
-				return
-			}
-			httpx.WriteError(w, httpx.Errorf(http.StatusBadGateway, "upstream_unavailable", "%s: %v", r.Service, err))
+			unavailable(w, err)
 		},
 	}
 	if respOps != nil {
@@ -236,11 +249,17 @@ func proxyHandler(r gatewayconfig.Route, up *url.URL, transport http.RoundTrippe
 			return nil
 		}
 	}
+	fw := &forwarder{up: up, rewritePath: rewritePath, reqOps: reqOps, respOps: respOps, transport: transport,
+		unavailable: unavailable, observeError: m.failed}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx, cancel := context.WithTimeout(req.Context(), r.Timeout.Duration)
-		defer cancel()
 		start := time.Now()
-		rp.ServeHTTP(w, req.WithContext(ctx))
+		if upstream.Supports(req) {
+			fw.serve(w, req, r.Timeout.Duration)
+		} else {
+			ctx, cancel := context.WithTimeout(req.Context(), r.Timeout.Duration)
+			rp.ServeHTTP(w, req.WithContext(ctx))
+			cancel()
+		}
 		m.observe(time.Since(start))
 	})
 }
@@ -296,182 +315,4 @@ func (o *headerOps) apply(h http.Header) {
 	for k, v := range o.set {
 		h[k] = []string{v}
 	}
-}
-
-// backendCall is one backend of an aggregation, compiled: its URL's
-// segments split once, its metric series looked up once.
-type backendCall struct {
-	key, service string
-	timeout      time.Duration // 0: the aggregation's
-	forward      []string      // canonical header names copied from the request
-	base         string        // the upstream without a trailing slash
-	segments     []string      // the path split at '/'; for a {name} segment, the name
-	params       []bool        // which segments are {name}s
-	metrics      backendMetrics
-}
-
-func compileBackends(a gatewayconfig.Aggregation, m *metrics) []backendCall {
-	calls := make([]backendCall, 0, len(a.Backends))
-	names := a.ForwardHeaders
-	if names == nil {
-		names = gatewayconfig.DefaultForwardHeaders
-	}
-	forward := make([]string, 0, len(names)+1)
-	for _, h := range append(slices.Clone(names), HeaderSubject) {
-		forward = append(forward, http.CanonicalHeaderKey(h))
-	}
-	for _, b := range a.Backends {
-		c := backendCall{key: b.Key, service: b.Service, base: strings.TrimSuffix(b.Upstream, "/"), metrics: m.backend(b.Service),
-			timeout: b.Timeout.Duration, forward: forward}
-		for seg := range strings.SplitSeq(b.Path, "/") {
-			param := strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}")
-			if param {
-				seg = strings.TrimSuffix(strings.Trim(seg, "{}"), "...")
-			}
-			c.segments, c.params = append(c.segments, seg), append(c.params, param)
-		}
-		calls = append(calls, c)
-	}
-	return calls
-}
-
-// target is the backend's URL for the request in: each {name} segment takes
-// the incoming request's path value, escaped.
-func (c backendCall) target(in *http.Request) string {
-	var b strings.Builder
-	b.WriteString(c.base)
-	for i, seg := range c.segments {
-		if i > 0 {
-			b.WriteByte('/')
-		}
-		if c.params[i] {
-			seg = url.PathEscape(in.PathValue(seg))
-		}
-		b.WriteString(seg)
-	}
-	if in.URL.RawQuery != "" {
-		b.WriteByte('?')
-		b.WriteString(in.URL.RawQuery)
-	}
-	return b.String()
-}
-
-// backendResult is one backend's part of an aggregation.
-type backendResult struct {
-	key     string
-	body    any
-	status  int
-	err     error
-	timeout bool
-}
-
-// aggregateHandler calls every backend at once, each under the
-// aggregation's deadline, merges the JSON answers by key, adds the computed
-// fields, and answers no later than the deadline whatever a backend does.
-func aggregateHandler(a gatewayconfig.Aggregation, exprs []gatewayconfig.Expr, transport http.RoundTripper, calls []backendCall) http.Handler {
-	client := &http.Client{Transport: transport}
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx, cancel := context.WithTimeout(req.Context(), a.Timeout.Duration)
-		defer cancel()
-		results := make([]backendResult, len(calls))
-		var wg sync.WaitGroup
-		for i, b := range calls {
-			wg.Go(func() { results[i] = callBackend(ctx, client, b, req) })
-		}
-		wg.Wait()
-
-		merged := map[string]any{}
-		errs := map[string]any{}
-		failed, timedOut := 0, 0
-		for _, r := range results {
-			if r.err != nil {
-				failed++
-				if r.timeout {
-					timedOut++
-				}
-				e := map[string]any{errorField: r.err.Error()}
-				if r.status != 0 {
-					e["status"] = r.status
-				}
-				errs[r.key] = e
-				continue
-			}
-			merged[r.key] = r.body
-		}
-		if failed > 0 && (a.OnError == "fail" || failed == len(results)) {
-			status, code := http.StatusBadGateway, "backend_failed"
-			if timedOut == failed {
-				status, code = http.StatusGatewayTimeout, "backend_timeout"
-			}
-			w.Header().Set(HeaderCompleted, "false")
-			httpx.Encode(w, status, map[string]any{errorField: map[string]any{
-				"code": code, "message": fmt.Sprintf("%d of %d backends failed", failed, len(results)), "backends": errs}})
-			return
-		}
-		vars := maps.Clone(merged)
-		for _, e := range exprs {
-			v, err := e.Eval(vars)
-			if err != nil {
-				errs["compute."+e.Name] = map[string]any{errorField: err.Error()}
-				continue
-			}
-			merged[e.Name] = v
-		}
-		if len(errs) > 0 {
-			merged["_errors"] = errs
-		}
-		w.Header().Set(HeaderCompleted, strconv.FormatBool(failed == 0))
-		httpx.Encode(w, http.StatusOK, merged)
-	})
-}
-
-func callBackend(ctx context.Context, client *http.Client, b backendCall, in *http.Request) backendResult {
-	res := backendResult{key: b.key}
-	start := time.Now()
-	defer func() {
-		b.metrics.observe(time.Since(start))
-		if res.err != nil {
-			b.metrics.failed()
-		}
-	}()
-	if b.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, b.timeout)
-		defer cancel()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.target(in), nil)
-	if err != nil {
-		res.err = err
-		return res
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set(httpx.HeaderRequestID, httpx.RequestID(in.Context()))
-	for _, h := range b.forward {
-		if vs := in.Header[h]; len(vs) > 0 {
-			req.Header[h] = vs
-		}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		res.err, res.timeout = err, errors.Is(err, context.DeadlineExceeded)
-		if res.timeout {
-			res.err = fmt.Errorf("%s did not answer in time", b.service)
-		}
-		return res
-	}
-	defer func() { _ = resp.Body.Close() }()
-	res.status = resp.StatusCode
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		res.err, res.timeout = fmt.Errorf("read %s: %w", b.service, err), errors.Is(err, context.DeadlineExceeded)
-		return res
-	}
-	if resp.StatusCode >= 300 {
-		res.err = fmt.Errorf("%s answered %d", b.service, resp.StatusCode)
-		return res
-	}
-	if err := json.Unmarshal(data, &res.body); err != nil {
-		res.err = fmt.Errorf("%s answered with something that is not JSON", b.service)
-	}
-	return res
 }

@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -31,25 +32,48 @@ import (
 // HeaderRequestID carries a request's ID across services.
 const HeaderRequestID = "X-Request-ID"
 
+// KeyRequestID is HeaderRequestID in the canonical form http.Header keys
+// have: indexing the map with it skips canonicalising (an allocation) on
+// every request.
+var KeyRequestID = http.CanonicalHeaderKey(HeaderRequestID)
+
 type requestIDKey struct{}
+
+// idContext carries a request's ID. Value answers a pointer to the field,
+// so reading the ID boxes nothing.
+type idContext struct {
+	context.Context
+	id string
+}
+
+func (c *idContext) Value(key any) any {
+	if key == (requestIDKey{}) {
+		return &c.id
+	}
+	return c.Context.Value(key)
+}
 
 // RequestID returns the ID of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if id, ok := ctx.Value(requestIDKey{}).(*string); ok {
+		return *id
+	}
+	return ""
 }
 
 // WithRequestID returns ctx carrying id, for outgoing calls made outside a
 // request (event handlers).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return &idContext{Context: ctx, id: id}
 }
 
 // NewRequestID is 16 random hex characters.
 func NewRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	var out [16]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
 }
 
 // validRequestID accepts what a well-behaved caller sends and refuses what
@@ -95,6 +119,42 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// series are the ones already looked up, by route, method and status:
+	// a label lookup hashes every label on every request.
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// maxSeries bounds the series remembered (routes × methods × statuses is
+// small; a client inventing methods is not allowed to grow it).
+const maxSeries = 4096
+
+func (m *Metrics) lookup(route, method string, status int) series {
+	k := seriesKey{route: route, method: method, status: status}
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = series{requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+		latency: m.latency.WithLabelValues(route)}
+	m.mu.Lock()
+	if len(m.series) < maxSeries {
+		m.series[k] = s
+	}
+	m.mu.Unlock()
+	return s
 }
 
 // NewMetrics registers the HTTP metrics of service on reg.
@@ -111,9 +171,18 @@ func NewMetrics(reg prometheus.Registerer, service string) *Metrics {
 			ConstLabels: prometheus.Labels{"service": service},
 			Buckets:     prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"route"}),
+		series: map[seriesKey]series{},
 	}
 	reg.MustRegister(m.requests, m.latency)
 	return m
+}
+
+// requestState is what Instrument keeps per request, allocated once: the
+// context carrying its ID and the recorder of its answer.
+type requestState struct {
+	ctx idContext
+	rec statusRecorder
+	idv [1]string // the answer's X-Request-ID value
 }
 
 // Instrument wraps the service's mux: it gives every request an ID (the
@@ -123,13 +192,16 @@ func NewMetrics(reg prometheus.Registerer, service string) *Metrics {
 func Instrument(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get(HeaderRequestID)
-		if !validRequestID(id) {
+		var id string
+		if vs := r.Header[KeyRequestID]; len(vs) > 0 && validRequestID(vs[0]) {
+			id = vs[0]
+		} else {
 			id = NewRequestID()
 		}
-		w.Header().Set(HeaderRequestID, id)
-		r = r.WithContext(WithRequestID(r.Context(), id))
-		rec := &statusRecorder{ResponseWriter: w}
+		st := &requestState{ctx: idContext{Context: r.Context(), id: id}, rec: statusRecorder{ResponseWriter: w}, idv: [1]string{id}}
+		w.Header()[KeyRequestID] = st.idv[:]
+		r = r.WithContext(&st.ctx)
+		rec := &st.rec
 		next.ServeHTTP(rec, r)
 
 		if rec.status == 0 {
@@ -141,8 +213,9 @@ func Instrument(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler
 		}
 		elapsed := time.Since(start)
 		if m != nil {
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-			m.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+			s := m.lookup(route, r.Method, rec.status)
+			s.requests.Inc()
+			s.latency.Observe(elapsed.Seconds())
 		}
 		level := slog.LevelInfo
 		if rec.status >= 500 {
