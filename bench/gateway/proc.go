@@ -69,30 +69,136 @@ func procStat(pid int) ([]string, error) {
 }
 
 // treeCPUSeconds is the CPU time of pid and its direct children: nginx's
-// master and its worker.
+// master and its workers.
 func treeCPUSeconds(pid int) (float64, error) {
-	total, err := cpuSeconds(pid)
+	var total float64
+	for i, p := range family(pid) {
+		s, err := cpuSeconds(p)
+		if err != nil && i == 0 {
+			return 0, err
+		}
+		total += s // a worker gone meanwhile counts nothing
+	}
+	return total, nil
+}
+
+// rssBytes is the resident memory of pid now (VmRSS of /proc/<pid>/status).
+func rssBytes(pid int) (int64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil || child == pid {
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		v, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
 			continue
 		}
-		f, err := procStat(child)
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/status: VmRSS: %w", pid, err)
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// treeRSSBytes is the resident memory of pid and its direct children, added
+// up: nginx's master and workers. Shared pages count once per process, as
+// they would for separate servers.
+func treeRSSBytes(pid int) (int64, error) {
+	var total int64
+	for i, p := range family(pid) {
+		n, err := rssBytes(p)
+		if err != nil && i == 0 {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// family is pid followed by its direct children.
+func family(pid int) []int {
+	out := []int{pid}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil || p == pid {
+			continue
+		}
+		f, err := procStat(p)
 		if err != nil || f[1] != strconv.Itoa(pid) {
 			continue // gone meanwhile, or not ours
 		}
-		if s, err := cpuSeconds(child); err == nil {
-			total += s
-		}
+		out = append(out, p)
 	}
-	return total, nil
+	return out
+}
+
+// meter reads what a served process (or process tree) has used: the CPU
+// seconds so far and the resident bytes now.
+type meter struct {
+	cpu func() (float64, error)
+	rss func() (int64, error)
+}
+
+func processMeter(pid int) *meter {
+	return &meter{
+		cpu: func() (float64, error) { return cpuSeconds(pid) },
+		rss: func() (int64, error) { return rssBytes(pid) },
+	}
+}
+
+func treeMeter(pid int) *meter {
+	return &meter{
+		cpu: func() (float64, error) { return treeCPUSeconds(pid) },
+		rss: func() (int64, error) { return treeRSSBytes(pid) },
+	}
+}
+
+// rssEvery is how often the resident memory is sampled during a run: often
+// enough to catch a 10 MiB body held for the few milliseconds it takes to
+// pass, rarely enough to cost nothing.
+const rssEvery = 100 * time.Millisecond
+
+// watchRSS samples rss every rssEvery until the returned function is called;
+// that function gives the largest sample.
+func watchRSS(rss func() (int64, error)) func() (int64, error) {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var peak int64
+	var first error
+	sample := func() {
+		n, err := rss()
+		if err != nil && first == nil {
+			first = err
+		}
+		peak = max(peak, n)
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(rssEvery)
+		defer t.Stop()
+		for {
+			sample()
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (int64, error) {
+		close(stop)
+		<-done
+		sample()
+		if first != nil {
+			return 0, fmt.Errorf("resident memory: %w", first)
+		}
+		return peak, nil
+	}
 }
 
 // child is a process the bench started and kills at the end.
@@ -116,6 +222,39 @@ func startChild(name string, cmd *exec.Cmd) (*child, error) {
 }
 
 func (c *child) Pid() int { return c.cmd.Process.Pid }
+
+// exited says how the child exited, or nil while it runs.
+func (c *child) exited() error {
+	select {
+	case <-c.done:
+		return fmt.Errorf("%s exited while being measured (%v)", c.name, c.err)
+	default:
+		return nil
+	}
+}
+
+// server is a proxy under test: its process, its URL, and its meter.
+type server struct {
+	*child
+	url   string
+	meter *meter
+}
+
+// newServer is c serving url, measured by m; m's errors say so when they
+// come from c having exited, which would otherwise read as a missing file
+// in /proc.
+func newServer(c *child, url string, m *meter) *server {
+	why := func(err error) error {
+		if exit := c.exited(); err != nil && exit != nil {
+			return fmt.Errorf("%w: %w", exit, err)
+		}
+		return err
+	}
+	return &server{child: c, url: url, meter: &meter{
+		cpu: func() (float64, error) { v, err := m.cpu(); return v, why(err) },
+		rss: func() (int64, error) { v, err := m.rss(); return v, why(err) },
+	}}
+}
 
 // waitReady polls url until it answers 200, the child exits, or 30 s pass.
 func (c *child) waitReady(url, logPath string) error {

@@ -23,57 +23,21 @@ import (
 	"os/exec"
 	"runtime"
 	"strings"
+
+	"github.com/skillmesh/skillmesh/internal/devauth"
 )
 
 // printReport writes the tables in Markdown, so a run can be pasted into
 // docs/performance/gateway.md as it is.
-func printReport(out io.Writer, o options, proxyRuns map[int]map[string][]result, aggRuns map[string][]result) error {
+func printReport(out io.Writer, b *bench, r *rig, f facts) error {
 	w := &strings.Builder{}
-	fmt.Fprintf(w, "\n%s\n\n", setup(o))
-
-	fmt.Fprintf(w, "Proxy: a small JSON answer (%d bytes) directly, through the gateway's route, through nginx\n",
-		len(smallBody))
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| conns | target | req/s | p50 | p99 | CPU s / 10k req |")
-	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|")
-	for _, c := range o.conns {
-		d, g, n := medians(proxyRuns[c]["direct"]), medians(proxyRuns[c]["gateway"]), medians(proxyRuns[c]["nginx"])
-		fmt.Fprintf(w, "| %d | direct to the backend (baseline) | %s | %s | %s | – |\n", c, rps(d.rps), ms(d.p50), ms(d.p99))
-		fmt.Fprintf(w, "| %d | nginx | %s | %s | %s | %.3f |\n", c, rps(n.rps), ms(n.p50), ms(n.p99), n.cpuPer10k)
-		fmt.Fprintf(w, "| %d | skillmesh gateway | %s | %s | %s | %.3f |\n", c, rps(g.rps), ms(g.p50), ms(g.p99), g.cpuPer10k)
-		fmt.Fprintf(w, "| %d | **gateway / direct** | %s | %s | %s | – |\n",
-			c, ratio(g.rps, d.rps), ratio(g.p50, d.p50), ratio(g.p99, d.p99))
-		fmt.Fprintf(w, "| %d | **gateway / nginx** | %s | %s | %s | %s |\n",
-			c, ratio(g.rps, n.rps), ratio(g.p50, n.p50), ratio(g.p99, n.p99), ratio(g.cpuPer10k, n.cpuPer10k))
-		if rs, ok := proxyRuns[c][compareName]; ok {
-			x := medians(rs)
-			fmt.Fprintf(w, "| %d | -compare gateway | %s | %s | %s | %.3f |\n", c, rps(x.rps), ms(x.p50), ms(x.p99), x.cpuPer10k)
-			fmt.Fprintf(w, "| %d | **gateway / -compare gateway** | %s | %s | %s | %s |\n",
-				c, ratio(g.rps, x.rps), ratio(g.p50, x.p50), ratio(g.p99, x.p99), ratio(g.cpuPer10k, x.cpuPer10k))
-		}
-	}
-
-	b, a := medians(aggRuns["one 20 ms backend"]), medians(aggRuns["dashboard"])
-	delay := float64(backendDelay.Milliseconds())
-	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Aggregation: the sample dashboard over 3 backends that each take %s, %d connections\n",
-		backendDelay, o.aggConns)
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| target | req/s | p50 | p99 | p50 − 20 ms | p99 − 20 ms | CPU s / 10k req |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
-	fmt.Fprintf(w, "| one 20 ms backend, direct (baseline) | %s | %s | %s | %s | %s | – |\n",
-		rps(b.rps), ms(b.p50), ms(b.p99), ms(b.p50-delay), ms(b.p99-delay))
-	fmt.Fprintf(w, "| dashboard through the gateway (3 calls in parallel, CEL) | %s | %s | %s | %s | %s | %.3f |\n",
-		rps(a.rps), ms(a.p50), ms(a.p99), ms(a.p50-delay), ms(a.p99-delay), a.cpuPer10k)
-	fmt.Fprintf(w, "| **gateway's overhead over the baseline** | %s | %s | %s | – | – | – |\n",
-		ratio(a.rps, b.rps), ms(a.p50-b.p50), ms(a.p99-b.p99))
-	if rs, ok := aggRuns[compareName]; ok {
-		x := medians(rs)
-		fmt.Fprintf(w, "| dashboard through the -compare gateway | %s | %s | %s | %s | %s | %.3f |\n",
-			rps(x.rps), ms(x.p50), ms(x.p99), ms(x.p50-delay), ms(x.p99-delay), x.cpuPer10k)
-		fmt.Fprintf(w, "| **gateway / -compare gateway** | %s | %s | %s | – | – | %s |\n",
-			ratio(a.rps, x.rps), ratio(a.p50, x.p50), ratio(a.p99, x.p99), ratio(a.cpuPer10k, x.cpuPer10k))
-	}
+	fmt.Fprintf(w, "\n%s\n", setup(r))
+	proxyTable(w, b, r)
+	twoCoreTable(w, b, r)
+	edgeTable(w, b, r)
+	saturationTable(w, b, r)
+	halfTable(w, b, r, f)
+	bigTable(w, b, r, f)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Figures are medians of the runs; ratios compare medians taken in this same run.")
 	_, err := io.WriteString(out, w.String())
@@ -81,18 +45,34 @@ func printReport(out io.Writer, o options, proxyRuns map[int]map[string][]result
 }
 
 // setup says what ran where, so a table is never read without its context.
-func setup(o options) string {
+func setup(r *rig) string {
+	o := r.o
 	lines := []string{
-		fmt.Sprintf("Setup: %d CPUs (%s), %s; %s; %s.", runtime.NumCPU(), cpuModel(), runtime.Version(),
-			firstLine("nginx", "-v"), firstLine("wrk", "-v")),
-		fmt.Sprintf("Load: wrk, 1 thread, fixed connections, %s per run, %d run(s) per figure, %s warm-up; loopback.",
+		fmt.Sprintf("Setup: %s (%s), %s; %s; %s.", plural(r.pin.cpus, "CPU"), cpuModel(), runtime.Version(),
+			firstLine(r.nginxBin, "-v"), firstLine(r.wrkBin, "-v")),
+		r.pin.describe(),
+		fmt.Sprintf("Load: wrk, 1 thread, a fixed number of connections (a closed loop), %s per run, "+
+			"%d run(s) per figure, %s warm-up once per target and connection count; loopback.",
 			o.duration, o.runs, o.warmup),
-		"Fairness: nginx worker_processes 1 (keepalive 128 upstream connections); gateway GOMAXPROCS=1 " +
-			"(skillmesh-svc gateway, a separate process); both log one line per request to a file.",
-		"CPU: utime+stime from /proc/<pid>/stat over each run (nginx: master + worker).",
+		"Fairness: gateway GOMAXPROCS=1 (skillmesh-svc gateway, a separate process); nginx worker_processes 1, " +
+			"keepalive 128 idle upstream connections per worker; both log one line per request to a file. " +
+			twoCoreSetup(r.pin),
+		"CPU: utime+stime from /proc/<pid>/stat over each run (nginx: master + workers). " +
+			"RSS: VmRSS from /proc/<pid>/status sampled every 100 ms during each run, the peak kept " +
+			"(nginx: the sum over master + workers); the table gives the median of the runs' peaks.",
+		fmt.Sprintf("Aggregation load: the dashboard's requests go round-robin over %s users (u0 … u%d, "+
+			"/users/<id>/dashboard), except the one-user rows (every request for %s); "+
+			"sub-calls are the requests the three backends served during a run, per aggregation completed.",
+			thousands(userCount), userCount-1, oneUser),
+		fmt.Sprintf("Edge on: a JWT (ES256, internal/devauth keys, issuer %s, audience %s) required on the route "+
+			"and the aggregations, the path's user the token's subject (each of the %s users its own token), "+
+			"and a rate limit of %.0f req/s, burst %.0f, per client (never reached: a 429 would fail the run).",
+			devauth.Issuer, devauth.Audience, thousands(userCount), edgeRate, edgeRate),
+		"Large bodies: JSON arrays of strings, sent with Content-Length; nginx buffers them as it does by default " +
+			"(proxy_buffering on: memory, then a temp file).",
 	}
 	if o.compare != "" {
-		lines = append(lines, "Compare: -compare "+o.compare+" ran beside the gateway (GOMAXPROCS=1 too), "+
+		lines = append(lines, "Compare: -compare "+o.compare+" ran beside the gateway (the same GOMAXPROCS and CPUs), "+
 			"taking its turn in every run.")
 	}
 	if o.cpuprofile != "" {
@@ -100,6 +80,23 @@ func setup(o options) string {
 			"Profiling: the gateway ran under a CPU profile (this binary re-executed), not as skillmesh-svc.")
 	}
 	return "- " + strings.Join(lines, "\n- ")
+}
+
+// twoCoreSetup says where the two-core table's processes ran.
+func twoCoreSetup(p pinning) string {
+	const procs = "Two-core table: gateway GOMAXPROCS=2, nginx worker_processes 2"
+	if !p.on() {
+		return procs + ", unpinned like everything else."
+	}
+	return fmt.Sprintf("%s, on CPUs %s (taskset -c %s), wrk too; the backends stay on CPU %d with the bench.",
+		procs, p.bothCPUs(), p.bothCPUs(), p.load)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func cpuModel() string {
@@ -116,11 +113,7 @@ func cpuModel() string {
 }
 
 // firstLine is the first line a program prints for its version.
-func firstLine(name string, args ...string) string {
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		bin = "/usr/sbin/" + name
-	}
+func firstLine(bin string, args ...string) string {
 	out, _ := exec.Command(bin, args...).CombinedOutput()
 	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
 	line, _, _ = strings.Cut(line, " Copyright")
@@ -130,6 +123,13 @@ func firstLine(name string, args ...string) string {
 func rps(v float64) string { return fmt.Sprintf("%.0f", v) }
 
 func ms(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+
+// msDelta is a difference of latencies, signed.
+func msDelta(v float64) string { return fmt.Sprintf("%+.2f ms", v) }
+
+func mib(v float64) string { return fmt.Sprintf("%.1f MiB", v) }
+
+func cpu10k(v float64) string { return fmt.Sprintf("%.3f", v) }
 
 func ratio(a, b float64) string {
 	if b == 0 {

@@ -24,11 +24,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/skillmesh/skillmesh/internal/devauth"
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
 	"github.com/skillmesh/skillmesh/services/gateway"
 	"github.com/skillmesh/skillmesh/services/platform/settings"
@@ -37,37 +39,89 @@ import (
 // proxyPrefix is the route both proxies serve the small backend under.
 const proxyPrefix = "/api/bench"
 
-// dashboardPath is the aggregation, as in config/samples.
-const dashboardPath = "/users/{user_id}/dashboard"
+// The aggregations: the sample's dashboard over three backends that answer
+// at once (how many aggregations a core can do), and the same over three
+// that each take backendDelay (what the gateway adds to a real fan-out).
+const (
+	dashboardPath     = "/users/{user_id}/dashboard"
+	slowPrefix        = "/slow"
+	slowDashboardPath = slowPrefix + dashboardPath
+)
 
-// gatewayConfig is the file the operator would render: one route to the
-// small backend and the sample's dashboard over the three slow backends.
-func gatewayConfig(small string, dash map[string]string) gatewayconfig.Config {
+// upstreams are the bench's backends, by what they serve.
+type upstreams struct {
+	small      *backend
+	big        map[*bigBody]*backend
+	fast, slow map[string]*backend // the dashboard's, by key
+}
+
+// gatewayConfig is the file the operator would render: a route to the small
+// backend, one per large body, and the sample's dashboard twice, over the
+// fast backends and over the slow ones.
+func gatewayConfig(up upstreams) gatewayconfig.Config {
 	five := gatewayconfig.Duration{Duration: 5 * time.Second}
-	return gatewayconfig.Config{
+	cfg := gatewayconfig.Config{
 		Routes: []gatewayconfig.Route{
-			{PathPrefix: proxyPrefix, Service: "bench", Upstream: small, StripPrefix: true, Timeout: five},
+			{PathPrefix: proxyPrefix, Service: "bench", Upstream: up.small.URL, StripPrefix: true, Timeout: five},
 		},
-		Aggregations: []gatewayconfig.Aggregation{{
-			Path: dashboardPath, Timeout: gatewayconfig.Duration{Duration: 2 * time.Second}, OnError: "partial",
-			Backends: []gatewayconfig.Backend{
-				{Key: keySkills, Service: "skills", Upstream: dash[keySkills], Path: "/users/{user_id}/skills"},
-				{Key: keyCareer, Service: "career", Upstream: dash[keyCareer], Path: "/users/{user_id}/career-plan"},
-				{Key: keyCourses, Service: "learning", Upstream: dash[keyCourses], Path: "/users/{user_id}/courses"},
-			},
-			Compute: map[string]string{
-				"total_skills":          "has(skills.skills) ? size(skills.skills) : 0",
-				"gaps_remaining":        "has(career.gaps) ? size(career.gaps) : 0",
-				"completion_percentage": "has(career.progress) ? career.progress : 0",
-			},
-		}},
+		Aggregations: []gatewayconfig.Aggregation{
+			dashboard(dashboardPath, up.fast),
+			dashboard(slowDashboardPath, up.slow),
+		},
+	}
+	for big, b := range up.big {
+		cfg.Routes = append(cfg.Routes, gatewayconfig.Route{PathPrefix: big.prefix, Service: big.key,
+			Upstream: b.URL, StripPrefix: true, Timeout: gatewayconfig.Duration{Duration: 20 * time.Second}})
+	}
+	// The map above has no order; the file should have one.
+	slices.SortFunc(cfg.Routes, func(a, b gatewayconfig.Route) int { return strings.Compare(a.PathPrefix, b.PathPrefix) })
+	return cfg
+}
+
+// dashboard is the sample Gateway's aggregation at path over backends.
+func dashboard(path string, backends map[string]*backend) gatewayconfig.Aggregation {
+	return gatewayconfig.Aggregation{
+		Path: path, Timeout: gatewayconfig.Duration{Duration: 2 * time.Second}, OnError: "partial",
+		Backends: []gatewayconfig.Backend{
+			{Key: keySkills, Service: "skills", Upstream: backends[keySkills].URL, Path: "/users/{user_id}/skills"},
+			{Key: keyCareer, Service: "career", Upstream: backends[keyCareer].URL, Path: "/users/{user_id}/career-plan"},
+			{Key: keyCourses, Service: "learning", Upstream: backends[keyCourses].URL, Path: "/users/{user_id}/courses"},
+		},
+		Compute: map[string]string{
+			"total_skills":          "has(skills.skills) ? size(skills.skills) : 0",
+			"gaps_remaining":        "has(career.gaps) ? size(career.gaps) : 0",
+			"completion_percentage": "has(career.progress) ? career.progress : 0",
+		},
 	}
 }
 
-// buildGateway builds the services binary the image ships.
-func buildGateway(dir string) (string, error) {
+// edgeRate is the rate limit of the edge-on gateway: far above anything
+// wrk reaches on loopback, so the limiter runs on every request and never
+// refuses one (a 429 would fail the run).
+const edgeRate = 1e6
+
+// edgeConfig is cfg with the edge features on: every route and aggregation
+// requires a token verified against the JWKS file, with the path's user the
+// token's subject, and every request passes the rate limiter.
+func edgeConfig(cfg gatewayconfig.Config, jwksFile string) gatewayconfig.Config {
+	cfg.Auth = &gatewayconfig.Auth{Issuer: devauth.Issuer, Audiences: []string{devauth.Audience}, JWKSFile: jwksFile}
+	cfg.RateLimit = &gatewayconfig.RateLimit{RequestsPerSecond: edgeRate, Burst: int(edgeRate)}
+	cfg.Routes = slices.Clone(cfg.Routes)
+	for i := range cfg.Routes {
+		cfg.Routes[i].Auth = gatewayconfig.AuthRequired
+	}
+	cfg.Aggregations = slices.Clone(cfg.Aggregations)
+	for i := range cfg.Aggregations {
+		cfg.Aggregations[i].Auth = gatewayconfig.AuthRequired
+	}
+	return cfg
+}
+
+// buildGateway builds the services binary the image ships, on every CPU
+// the bench may use: nothing is measured yet.
+func buildGateway(pin pinning, dir string) (string, error) {
 	bin := filepath.Join(dir, "skillmesh-svc")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/skillmesh/skillmesh/services/cmd/skillmesh-svc")
+	cmd := pin.command(pin.bothCPUs(), "go", "build", "-o", bin, "github.com/skillmesh/skillmesh/services/cmd/skillmesh-svc")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build skillmesh-svc: %w", err)
@@ -75,52 +129,66 @@ func buildGateway(dir string) (string, error) {
 	return bin, nil
 }
 
-// startGateway runs the gateway as its own process with one P, its settings
-// from the environment as the operator gives them, its log (one line per
-// request at the default level) into a file. With profile set, the bench
-// binary itself runs gateway.Run under a CPU profile instead of the
-// skillmesh-svc binary (see runGatewayChild).
-func startGateway(dir, bin string, cfg gatewayconfig.Config, profile string) (*child, string, error) {
-	path := filepath.Join(dir, gatewayconfig.FileName)
-	data, err := gatewayconfig.Marshal(cfg)
+// gatewaySpec is one gateway process to start.
+type gatewaySpec struct {
+	name    string // in errors and progress lines
+	dir     string // its own folder, for its config file and log
+	bin     string // skillmesh-svc; "" with profile set
+	profile string // run this binary as the gateway under a CPU profile into this file
+	cfg     gatewayconfig.Config
+	procs   int    // GOMAXPROCS
+	cpus    string // taskset -c list; "" runs where the bench runs
+}
+
+// startGateway runs a gateway as its own process with s.procs Ps, its
+// settings from the environment as the operator gives them, its log (one
+// line per request at the default level) into a file. With s.profile set,
+// the bench binary itself runs gateway.Run under a CPU profile instead of
+// the skillmesh-svc binary (see runGatewayChild).
+func startGateway(pin pinning, s gatewaySpec) (*server, error) {
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	path := filepath.Join(s.dir, gatewayconfig.FileName)
+	data, err := gatewayconfig.Marshal(s.cfg)
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("%s: config: %w", s.name, err)
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("%s: config: %w", s.name, err)
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	logPath := filepath.Join(dir, "gateway.log")
+	logPath := filepath.Join(s.dir, "gateway.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	defer func() { _ = logFile.Close() }()
-	cmd := exec.Command(bin, "gateway")
-	if profile != "" {
+	cmd := pin.command(s.cpus, s.bin, "gateway")
+	if s.profile != "" {
 		self, err := os.Executable()
 		if err != nil {
-			return nil, "", err
+			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
-		cmd = exec.Command(self, "-gateway-child", "-cpuprofile", profile)
+		cmd = pin.command(s.cpus, self, "-gateway-child", "-cpuprofile", s.profile)
 	}
-	cmd.Dir = dir // no stray .env
-	cmd.Env = append(os.Environ(), "GOMAXPROCS=1", "PORT="+strconv.Itoa(port), gatewayconfig.EnvConfigPath+"="+path,
-		"GATEWAY_DRAIN_DELAY=0s")
+	cmd.Dir = s.dir // no stray .env
+	cmd.Env = append(os.Environ(), "GOMAXPROCS="+strconv.Itoa(s.procs), "PORT="+strconv.Itoa(port),
+		gatewayconfig.EnvConfigPath+"="+path, "GATEWAY_DRAIN_DELAY=0s")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	c, err := startChild("gateway", cmd)
+	c, err := startChild(s.name, cmd)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := c.waitReady(url+"/health/ready", logPath); err != nil {
 		c.Stop()
-		return nil, "", err
+		return nil, err
 	}
-	return c, url, nil
+	return newServer(c, url, processMeter(c.Pid())), nil
 }
 
 // runGatewayChild is the bench binary re-executed as the gateway for
@@ -159,14 +227,42 @@ func runGatewayChild(profile string) error {
 	return runErr
 }
 
-// nginxConfig is nginx as a reverse proxy to the small backend, in the shape
-// of the gateway's route: one worker, keepalive upstream connections, the
-// prefix stripped, X-Forwarded-* and a request ID set, an access log line per
-// request into a file (as the gateway logs one).
-func nginxConfig(dir string, port int, upstream string) string {
-	return strings.NewReplacer("{dir}", dir, "{port}", strconv.Itoa(port),
-		"{upstream}", strings.TrimPrefix(upstream, "http://"), "{prefix}", proxyPrefix).Replace(`
-worker_processes 1;
+// nginxUpstream is one location of nginx's config: the prefix stripped,
+// the rest passed to the backend.
+type nginxUpstream struct {
+	name, prefix, url string
+}
+
+// nginxConfig is nginx as a reverse proxy in the shape of the gateway's
+// routes: workers worker processes, keepalive upstream connections, the
+// prefix stripped, X-Forwarded-* and a request ID set, an access log line
+// per request into a file (as the gateway logs one). Large answers are
+// buffered as nginx does by default (proxy_buffering on: memory, then temp
+// files beneath dir).
+func nginxConfig(dir string, port, workers int, ups []nginxUpstream) string {
+	var blocks, locations strings.Builder
+	for _, u := range ups {
+		fmt.Fprintf(&blocks, `
+  upstream %s {
+    server %s;
+    keepalive 128;
+  }`, u.name, strings.TrimPrefix(u.url, "http://"))
+		fmt.Fprintf(&locations, `
+    location %s/ {
+      proxy_pass http://%s/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Request-ID $request_id;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 5s;
+    }`, u.prefix, u.name)
+	}
+	return strings.NewReplacer("{dir}", dir, "{port}", strconv.Itoa(port), "{workers}", strconv.Itoa(workers),
+		"{upstreams}", blocks.String(), "{locations}", locations.String()).Replace(`
+worker_processes {workers};
 pid {dir}/nginx.pid;
 error_log {dir}/nginx-error.log warn;
 events { worker_connections 4096; }
@@ -177,62 +273,64 @@ http {
   fastcgi_temp_path {dir}/fastcgi;
   uwsgi_temp_path {dir}/uwsgi;
   scgi_temp_path {dir}/scgi;
-  upstream backend {
-    server {upstream};
-    keepalive 128;
-  }
+{upstreams}
   server {
     listen 127.0.0.1:{port};
     location = /nginx-ready { return 200 "ok\n"; }
-    location {prefix}/ {
-      proxy_pass http://backend/;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Host $host;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Request-ID $request_id;
-      proxy_connect_timeout 2s;
-      proxy_read_timeout 5s;
-    }
+{locations}
   }
 }
 `)
 }
 
-// startNginx runs nginx in the foreground with the bench's own config.
-func startNginx(bin, dir, upstream string) (*child, string, error) {
+// nginxUpstreams are nginx's locations for the bench's backends: the small
+// one and the large bodies, under the gateway's prefixes.
+func nginxUpstreams(up upstreams) []nginxUpstream {
+	out := []nginxUpstream{{name: "backend", prefix: proxyPrefix, url: up.small.URL}}
+	for big, b := range up.big {
+		out = append(out, nginxUpstream{name: big.key, prefix: big.prefix, url: b.URL})
+	}
+	slices.SortFunc(out, func(a, b nginxUpstream) int { return strings.Compare(a.prefix, b.prefix) })
+	return out
+}
+
+// startNginx runs nginx in the foreground with the bench's own config in
+// its own folder dir, on cpus (a taskset list; "" runs where the bench runs).
+func startNginx(pin pinning, bin, dir string, workers int, cpus string, ups []nginxUpstream) (*server, error) {
 	// Workers drop to nobody when the bench runs as root; they must reach
 	// the temp folders beneath dir.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("nginx: %w", err)
+	}
 	if err := os.Chmod(dir, 0o755); err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("nginx: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("nginx: %w", err)
 	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, upstream)), 0o600); err != nil {
-		return nil, "", err
+	if err := os.WriteFile(conf, []byte(nginxConfig(dir, port, workers, ups)), 0o600); err != nil {
+		return nil, fmt.Errorf("nginx: %w", err)
 	}
 	logPath := filepath.Join(dir, "nginx-error.log")
-	cmd := exec.Command(bin, "-p", dir, "-c", conf, "-e", logPath, "-g", "daemon off;")
+	cmd := pin.command(cpus, bin, "-p", dir, "-c", conf, "-e", logPath, "-g", "daemon off;")
 	out, err := os.Create(filepath.Join(dir, "nginx-stderr.log"))
 	if err != nil {
-		return nil, "", err
+		return nil, fmt.Errorf("nginx: %w", err)
 	}
 	defer func() { _ = out.Close() }()
 	cmd.Stdout, cmd.Stderr = out, out
 	c, err := startChild("nginx", cmd)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	if err := c.waitReady(url+"/nginx-ready", out.Name()); err != nil {
 		c.Stop()
-		return nil, "", fmt.Errorf("%w; error log: %s", err, tail(logPath))
+		return nil, fmt.Errorf("%w; error log: %s", err, tail(logPath))
 	}
-	return c, url, nil
+	return newServer(c, url, treeMeter(c.Pid())), nil
 }
 
 // tool finds a Debian-packaged program, installing its package when the

@@ -232,6 +232,7 @@ type conn struct {
 	br        *bufio.Reader
 	bw        *bufio.Writer
 	idleSince time.Time
+	deadline  time.Time // the one set on nc
 
 	// nothingRead is true until the answer's first byte arrives: a failure
 	// before it on a reused connection means the backend closed it idle.
@@ -247,7 +248,7 @@ type conn struct {
 // roundTrip writes req and reads the answer's head.
 func (c *conn) roundTrip(req *http.Request, deadline time.Time) (*http.Response, error) {
 	c.nothingRead = true
-	if err := c.nc.SetDeadline(deadline); err != nil {
+	if err := c.setDeadline(deadline); err != nil {
 		return nil, err
 	}
 	if err := c.writeRequest(req); err != nil {
@@ -257,6 +258,28 @@ func (c *conn) roundTrip(req *http.Request, deadline time.Time) (*http.Response,
 		return nil, wrap(req, err)
 	}
 	return &c.resp, nil
+}
+
+// deadlineSlack is how much earlier than asked a call's deadline may
+// fall: a connection keeps the deadline it has while that is at most this
+// much (and at most 1% of the time left) before the one a request needs,
+// so a busy connection resets its timers every few milliseconds instead of
+// on every request (a timer reset was 3% of the gateway's CPU). A route
+// with a 5 s timeout then answers 504 after 4.99 s to 5 s.
+const deadlineSlack = 10 * time.Millisecond
+
+func (c *conn) setDeadline(d time.Time) error {
+	if !d.IsZero() && !c.deadline.IsZero() && !c.deadline.After(d) {
+		// Kept when at most 1% of the time left early, and 10 ms at most.
+		if early := d.Sub(c.deadline); early <= deadlineSlack && early <= time.Until(d)/100 {
+			return nil
+		}
+	}
+	if d.IsZero() && c.deadline.IsZero() {
+		return nil
+	}
+	c.deadline = d
+	return c.nc.SetDeadline(d)
 }
 
 func (c *conn) writeRequest(req *http.Request) error {
