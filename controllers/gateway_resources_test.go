@@ -249,7 +249,7 @@ func edgeGateway() *platformv1alpha1.Gateway {
 		gw.Spec.CORS = &platformv1alpha1.CORS{AllowOrigins: []string{"https://app.example.com"}, MaxAge: &metav1.Duration{Duration: time.Minute}}
 		gw.Spec.MaxRequestBodyBytes = ptr.To[int64](4096)
 		gw.Spec.Aggregations[0].Backends[0].Timeout = &metav1.Duration{Duration: 500 * time.Millisecond}
-		gw.Spec.Aggregations[0].Backends[0].Coalesce = ptr.To(false)
+		gw.Spec.Aggregations[0].Backends[0].Coalesce = new(false)
 		gw.Spec.Routes[0].Retries = &platformv1alpha1.RouteRetries{Attempts: 3, PerTryTimeout: &metav1.Duration{Duration: time.Second}}
 		gw.Spec.Routes[0].RequestHeaders = &platformv1alpha1.HeaderModifier{Set: map[string]string{"X-Env": "prod"}, Remove: []string{"Cookie"}}
 	})
@@ -281,8 +281,7 @@ func Test_gateway_edge_settings_render_into_the_file(t *testing.T) {
 	if cfg.Routes[0].Auth != "required" || cfg.Routes[0].UserClaim != "sub" || cfg.Routes[1].Auth != "" || cfg.Routes[1].UserClaim != "" {
 		t.Errorf("route policies = %+v", cfg.Routes)
 	}
-	if a := cfg.Aggregations[0]; a.Auth != "required" || a.UserClaim != "email" || a.Backends[0].Timeout.Duration != 500*time.Millisecond ||
-		a.Backends[0].Coalesced() || !a.Backends[1].Coalesced() {
+	if a := cfg.Aggregations[0]; a.Auth != "required" || a.UserClaim != "email" || a.Backends[0].Timeout.Duration != 500*time.Millisecond {
 		t.Errorf("aggregation = %+v", a)
 	}
 	if cfg.RateLimit == nil || cfg.RateLimit.RequestsPerSecond != 20 || cfg.RateLimit.Burst != 40 {
@@ -294,6 +293,14 @@ func Test_gateway_edge_settings_render_into_the_file(t *testing.T) {
 	if r := cfg.Routes[0]; r.Retries == nil || r.Retries.Attempts != 3 || r.Retries.PerTryTimeout.Duration != time.Second ||
 		r.RequestHeaders == nil || r.RequestHeaders.Set["X-Env"] != "prod" || r.RequestHeaders.Remove[0] != "Cookie" || r.ResponseHeaders != nil {
 		t.Errorf("route retries and headers = %+v %+v %+v", r.Retries, r.RequestHeaders, r.ResponseHeaders)
+	}
+}
+
+// coalesce: false reaches the file; unset is true (the CRD's default).
+func Test_a_backend_with_coalesce_off_renders_it(t *testing.T) {
+	a := renderedFile(t, edgeGateway()).Aggregations[0]
+	if a.Backends[0].Coalesced() || !a.Backends[1].Coalesced() {
+		t.Errorf("coalesce = %v, %v; want false, then true", a.Backends[0].Coalesce, a.Backends[1].Coalesce)
 	}
 }
 

@@ -46,6 +46,12 @@ type forwarder struct {
 	observeError func()
 }
 
+// The schemes of URLs and of X-Forwarded-Proto.
+const (
+	schemeHTTP  = "http"
+	schemeHTTPS = "https"
+)
+
 // outgoing is everything a forwarded request needs beyond the incoming
 // one, allocated together.
 type outgoing struct {
@@ -109,9 +115,9 @@ func (f *forwarder) serve(w http.ResponseWriter, in *http.Request, timeout time.
 	}
 	// As ReverseProxy's SetXForwarded after Rewrite dropped what the
 	// client sent: the gateway says who called it, nobody else does.
-	o.vals[0] = "http"
+	o.vals[0] = schemeHTTP
 	if in.TLS != nil {
-		o.vals[0] = "https"
+		o.vals[0] = schemeHTTPS
 	}
 	o.vals[1], o.vals[2] = in.Host, httpx.RequestID(in.Context())
 	h["X-Forwarded-Proto"], h["X-Forwarded-Host"], h[httpx.KeyRequestID] = o.vals[0:1:1], o.vals[1:2:2], o.vals[2:3:3]

@@ -87,7 +87,7 @@ type splitTransport struct {
 }
 
 func (t *splitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && upstream.Supports(req) {
+	if req.URL.Scheme == schemeHTTP && upstream.Supports(req) {
 		return t.fast.RoundTrip(req)
 	}
 	return t.std.RoundTrip(req)

@@ -117,6 +117,8 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
+var benchLogLevel = slog.LevelInfo
+
 // benchServer is the handler NewServer builds, its log formatted as in
 // production and thrown away.
 func benchServer(b *testing.B, cfg gatewayconfig.Config, transport http.RoundTripper) http.Handler {
@@ -129,7 +131,7 @@ func benchServer(b *testing.B, cfg gatewayconfig.Config, transport http.RoundTri
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: benchLogLevel}))
 	reg := prometheus.NewRegistry()
 	g := Load(path, logger, newMetrics(reg), transport, time.Minute)
 	if g.Check(b.Context()) != nil {

@@ -559,7 +559,7 @@ func (b *body) Read(p []byte) (int, error) {
 		n, err = b.c.br.Read(p)
 		b.remaining -= int64(n)
 		if b.remaining == 0 {
-			b.done, err = true, nil
+			b.done = true
 			if n > 0 {
 				return n, nil
 			}
