@@ -77,10 +77,12 @@ func main() {
 	var conns string
 	var short, gatewayChild bool
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run (whole seconds)")
-	flag.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before the runs of each target and connection count")
+	flag.DurationVar(&o.warmup, "warmup", 2*time.Second,
+		"unmeasured load before the runs of each target and connection count")
 	flag.IntVar(&o.runs, "runs", 3, "measured runs per figure; the median is reported")
 	flag.StringVar(&conns, "conns", "16,64,256", "connection counts for the proxy comparison, comma-separated")
-	flag.IntVar(&o.aggConns, "agg-conns", refConns, "connections for the dashboard at saturation (with and without the edge features)")
+	flag.IntVar(&o.aggConns, "agg-conns", refConns,
+		"connections for the dashboard at saturation (with and without the edge features)")
 	flag.BoolVar(&short, "short", false, "quick mode: 2 s runs, 1 run, 1 s warm-up")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "",
 		"write a CPU profile of the gateway to this file (the gateway then runs as this binary re-executed)")

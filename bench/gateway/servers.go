@@ -121,7 +121,8 @@ func edgeConfig(cfg gatewayconfig.Config, jwksFile string) gatewayconfig.Config 
 // the bench may use: nothing is measured yet.
 func buildGateway(pin pinning, dir string) (string, error) {
 	bin := filepath.Join(dir, "skillmesh-svc")
-	cmd := pin.command(pin.bothCPUs(), "go", "build", "-o", bin, "github.com/skillmesh/skillmesh/services/cmd/skillmesh-svc")
+	cmd := pin.command(pin.bothCPUs(), "go", "build", "-o", bin,
+		"github.com/skillmesh/skillmesh/services/cmd/skillmesh-svc")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go build skillmesh-svc: %w", err)
@@ -286,7 +287,8 @@ http {
 // nginxUpstreams are nginx's locations for the bench's backends: the small
 // one and the large bodies, under the gateway's prefixes.
 func nginxUpstreams(up upstreams) []nginxUpstream {
-	out := []nginxUpstream{{name: "backend", prefix: proxyPrefix, url: up.small.URL}}
+	out := make([]nginxUpstream, 0, 1+len(up.big))
+	out = append(out, nginxUpstream{name: "backend", prefix: proxyPrefix, url: up.small.URL})
 	for big, b := range up.big {
 		out = append(out, nginxUpstream{name: big.key, prefix: big.prefix, url: b.URL})
 	}
