@@ -22,6 +22,9 @@ limitations under the License.
 //
 //   - the proxy comparison at 16, 64 and 256 connections, with CPU and peak
 //     resident memory per proxy, and the goals against nginx and direct;
+//     beside them the floor, the cheapest Go proxy built from the gateway's
+//     pieces (a bare net/http server and its upstream client), which splits
+//     the gateway's gap to nginx into what Go costs and what its features do;
 //   - the same at two cores (GOMAXPROCS=2, worker_processes 2, unpinned);
 //   - the cost of the edge features (JWT auth and a rate limit) on a route
 //     and on the dashboard;
@@ -35,7 +38,7 @@ limitations under the License.
 // measured in the same run, as a ratio. -compare runs an older build of
 // skillmesh-svc beside the gateway in every table.
 //
-//	go run ./bench/gateway            # the full run (about 14 minutes; 20 with -compare)
+//	go run ./bench/gateway            # the full run (about 16 minutes; 22 with -compare)
 //	go run ./bench/gateway -short     # a quick look (about 1.5 minutes; 2 with -compare)
 //	go run ./bench/gateway -short -cpuprofile /tmp/gw.pprof   # profile the gateway
 //	go run ./bench/gateway -compare /tmp/old/skillmesh-svc    # before and after, one run
@@ -75,7 +78,9 @@ type options struct {
 func main() {
 	var o options
 	var conns string
-	var short, gatewayChild bool
+	var short, gatewayChild, floorChild bool
+	var floorPort int
+	var floorBackend string
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each measured run (whole seconds)")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Second,
 		"unmeasured load before the runs of each target and connection count")
@@ -89,11 +94,21 @@ func main() {
 	flag.StringVar(&o.compare, "compare", "",
 		"another skillmesh-svc binary (say, built from an older commit) run beside the gateway and measured in the same runs")
 	flag.BoolVar(&gatewayChild, "gateway-child", false, "internal: run as the profiled gateway")
+	flag.BoolVar(&floorChild, "floor-child", false, "internal: run as the floor proxy")
+	flag.IntVar(&floorPort, "floor-port", 0, "internal: the floor proxy's loopback port")
+	flag.StringVar(&floorBackend, "floor-upstream", "", "internal: the floor proxy's backend (host:port)")
 	flag.Parse()
 
 	if gatewayChild {
 		if err := runGatewayChild(o.cpuprofile); err != nil {
 			fmt.Fprintln(os.Stderr, "gateway child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if floorChild {
+		if err := runFloorChild(floorPort, floorBackend); err != nil {
+			fmt.Fprintln(os.Stderr, "floor child:", err)
 			os.Exit(1)
 		}
 		return

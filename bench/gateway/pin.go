@@ -66,7 +66,7 @@ func (p pinning) describe() string {
 	if !p.on() {
 		return "Pinning: none (" + p.why + "): the proxies, wrk and the bench's backends share every CPU."
 	}
-	return fmt.Sprintf("Pinning: the proxies under test (gateway, nginx) on CPU %d (taskset -c %d); "+
+	return fmt.Sprintf("Pinning: the proxies under test (gateway, floor, nginx) on CPU %d (taskset -c %d); "+
 		"wrk and this bench process, which hosts every backend, on CPU %d (taskset -c %d), "+
 		"except in the two-core table.", p.proxy, p.proxy, p.load, p.load)
 }

@@ -39,6 +39,7 @@ type facts struct {
 const (
 	nDirect      = "direct"
 	nNginx       = "nginx"
+	nFloor       = "floor"
 	nNginx2      = "nginx, 2 workers"
 	sEdge        = " edge"
 	sTwoCores    = " GOMAXPROCS=2"
@@ -97,7 +98,8 @@ func measureProxies(b *bench, r *rig) error {
 		return nil
 	}
 	logf(b.stderr, "edge features, %d connections\n", refConns)
-	return b.measure(append(r.proxyTargets()[1:], r.edgeTargets()...), refConns)
+	ts := slices.DeleteFunc(r.proxyTargets(), func(t target) bool { return t.name == nDirect || t.name == nFloor })
+	return b.measure(append(ts, r.edgeTargets()...), refConns)
 }
 
 // measureTwoCores starts the two-core proxies, measures them and stops
@@ -140,17 +142,17 @@ func halfConns(satRate float64) int {
 	return min(512, max(1, int(math.Round(0.5*satRate*littleLatency))))
 }
 
-// proxyTargets are the proxy table's: the backend direct, nginx, and each
-// variant's gateway.
+// proxyTargets are the proxy table's: the backend direct, nginx, each
+// variant's gateway, and the floor.
 func (r *rig) proxyTargets() []target {
-	ts := make([]target, 0, 2+len(r.variants))
+	ts := make([]target, 0, 3+len(r.variants))
 	ts = append(ts,
 		target{name: nDirect, url: r.up.small.URL + proxyPath},
 		target{name: nNginx, url: r.nginx.url + proxyPrefix + proxyPath, meter: r.nginx.meter})
 	for _, v := range r.variants {
 		ts = append(ts, target{name: v.key, url: v.plain.url + proxyPrefix + proxyPath, meter: v.plain.meter})
 	}
-	return ts
+	return append(ts, target{name: nFloor, url: r.floor.url + proxyPrefix + proxyPath, meter: r.floor.meter})
 }
 
 // edgeTargets are the edge-on gateways' route, with the path user's token.

@@ -57,6 +57,12 @@ func setup(r *rig) string {
 		"Fairness: gateway GOMAXPROCS=1 (skillmesh-svc gateway, a separate process); nginx worker_processes 1, " +
 			"keepalive 128 idle upstream connections per worker; both log one line per request to a file. " +
 			twoCoreSetup(r.pin),
+		"Floor: this bench binary re-executed (-floor-child), GOMAXPROCS=1 on the gateway's CPU, as a bare " +
+			"net/http server (no log, no metrics, no routing) whose one handler sends every request to the small " +
+			"backend through one shared upstream.Transport, the gateway's own client (" + floorTimeout.String() +
+			" timeout), and copies the answer back. It measures the Go floor on this machine: what Go's net/http " +
+			"server, runtime and the gateway's client cost with nothing else, so gateway / floor is what the " +
+			"gateway's own features cost and floor / nginx what Go costs against nginx.",
 		"CPU: utime+stime from /proc/<pid>/stat over each run (nginx: master + workers). " +
 			"RSS: VmRSS from /proc/<pid>/status sampled every 100 ms during each run, the peak kept " +
 			"(nginx: the sum over master + workers); the table gives the median of the runs' peaks.",

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skillmesh/skillmesh/internal/devauth"
@@ -66,6 +67,7 @@ type rig struct {
 	tokens         []string // tokens[i] is users[i]'s
 	adaToken       string
 	nginx          *server
+	floor          *server // the bare Go proxy of the proxy table (see floor.go)
 	variants       []*variant
 	stops          []func() // in the order they were added; close runs them backwards
 	usersScript    string   // wrk script: the fast dashboard over every user
@@ -208,8 +210,8 @@ func (r *rig) writeScripts() error {
 	return nil
 }
 
-// startProxies starts nginx and every variant's gateways, edge on and off,
-// on the proxies' CPU with one core each.
+// startProxies starts nginx, every variant's gateways, edge on and off, and
+// the floor, on the proxies' CPU with one core each.
 func (r *rig) startProxies() error {
 	var err error
 	if r.nginx, err = startNginx(r.pin, r.nginxBin, filepath.Join(r.dir, "nginx"), 1, r.pin.proxyCPUs(),
@@ -231,6 +233,11 @@ func (r *rig) startProxies() error {
 		}
 		r.stops = append(r.stops, v.edge.Stop)
 	}
+	if r.floor, err = startFloor(r.pin, filepath.Join(r.dir, "floor"), 1, r.pin.proxyCPUs(),
+		strings.TrimPrefix(r.up.small.URL, "http://")); err != nil {
+		return err
+	}
+	r.stops = append(r.stops, r.floor.Stop)
 	return nil
 }
 
@@ -291,10 +298,11 @@ type answerCheck struct {
 // measure nothing of its edge.
 func (r *rig) checkAnswers() error {
 	bearer := "Authorization: Bearer "
-	checks := make([]answerCheck, 0, 2+2*len(r.bigs)+(6+len(r.bigs))*len(r.variants))
+	checks := make([]answerCheck, 0, 3+2*len(r.bigs)+(6+len(r.bigs))*len(r.variants))
 	checks = append(checks,
 		answerCheck{"direct", r.up.small.URL + proxyPath, "", equals(smallBody)},
-		answerCheck{"nginx", r.nginx.url + proxyPrefix + proxyPath, "", equals(smallBody)})
+		answerCheck{"nginx", r.nginx.url + proxyPrefix + proxyPath, "", equals(smallBody)},
+		answerCheck{"floor", r.floor.url + proxyPrefix + proxyPath, "", equals(smallBody)})
 	for _, big := range r.bigs {
 		checks = append(checks,
 			answerCheck{big.label + " direct", r.up.big[big].URL + bigPath, "", equals(big.body)},

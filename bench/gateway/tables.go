@@ -117,20 +117,23 @@ func goal(what string, ok bool, got string) string {
 func times(v float64) string { return fmt.Sprintf("%.2f×", v) }
 
 func proxyTable(w *strings.Builder, b *bench, r *rig) {
-	fmt.Fprintf(w, "\n### Proxy: a small JSON answer (%d bytes) directly, through nginx, through the gateway's route\n",
-		len(smallBody))
+	fmt.Fprintf(w, "\n### Proxy: a small JSON answer (%d bytes) directly, through nginx, through the gateway's route, "+
+		"through the floor\n", len(smallBody))
 	header(w, 2, "conns", "target", "req/s", "p50", "p99", "CPU s / 10k req", "peak RSS")
 	gw := r.variants[0]
 	for _, c := range b.o.conns {
 		cs := of(strconv.Itoa(c))
-		d, n, g := b.fig(nDirect, c), b.fig(nNginx, c), b.fig(gw.key, c)
+		d, n, g, fl := b.fig(nDirect, c), b.fig(nNginx, c), b.fig(gw.key, c), b.fig(nFloor, c)
 		row(w, cs, of("direct to the backend (baseline)", rps(d.rps), ms(d.p50), ms(d.p99), "–", "–"))
 		row(w, cs, of("nginx (1 worker)"), serverCells(n))
 		for _, v := range r.variants {
 			row(w, cs, of(v.label), serverCells(b.fig(v.key, c)))
 		}
+		row(w, cs, of(floorLabel), serverCells(fl))
 		row(w, cs, of("**gateway / direct**", ratio(g.rps, d.rps), ratio(g.p50, d.p50), ratio(g.p99, d.p99), "–", "–"))
 		row(w, cs, of("**gateway / nginx**"), serverRatios(g, n))
+		row(w, cs, of("**gateway / floor**"), serverRatios(g, fl))
+		row(w, cs, of("**floor / nginx**"), serverRatios(fl, n))
 		compareRatio(w, b, r, cs, "", func(v *variant) string { return v.key }, c, serverRatios)
 	}
 	fmt.Fprintln(w)

@@ -34,6 +34,7 @@ import (
 
 	"github.com/skillmesh/skillmesh/internal/gatewayconfig"
 	"github.com/skillmesh/skillmesh/services/platform/health"
+	"github.com/skillmesh/skillmesh/services/platform/httpx"
 )
 
 // BenchmarkHandler measures the gateway's whole handler (request ID, access
@@ -117,8 +118,6 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
-var benchLogLevel = slog.LevelInfo
-
 // benchServer is the handler NewServer builds, its log formatted as in
 // production and thrown away.
 func benchServer(b *testing.B, cfg gatewayconfig.Config, transport http.RoundTripper) http.Handler {
@@ -131,7 +130,7 @@ func benchServer(b *testing.B, cfg gatewayconfig.Config, transport http.RoundTri
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: benchLogLevel}))
+	logger := slog.New(httpx.NewJSONHandler(io.Discard, nil)).With("service", "gateway")
 	reg := prometheus.NewRegistry()
 	g := Load(path, logger, newMetrics(reg), transport, time.Minute)
 	if g.Check(b.Context()) != nil {

@@ -71,7 +71,7 @@ func Run(ctx context.Context, src settings.Source, stderr io.Writer, ln net.List
 	// write per line was as costly as forwarding the request.
 	logOut := logbuf.New(stderr, logbuf.DefaultInterval)
 	defer func() { _ = logOut.Close() }()
-	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})).With("service", "gateway")
+	logger := slog.New(httpx.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})).With("service", "gateway")
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := newMetrics(reg)

@@ -201,5 +201,5 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	if format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return slog.New(slog.NewJSONHandler(w, opts)), nil
+	return slog.New(httpx.NewJSONHandler(w, opts)), nil
 }

@@ -190,6 +190,7 @@ type requestState struct {
 // line per request and records metrics by the route pattern the mux chose,
 // never by raw path, so /users/{user_id} stays one series.
 func Instrument(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler {
+	fast, _ := logger.Handler().(*JSONHandler)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		var id string
@@ -220,6 +221,10 @@ func Instrument(next http.Handler, logger *slog.Logger, m *Metrics) http.Handler
 		level := slog.LevelInfo
 		if rec.status >= 500 {
 			level = slog.LevelError
+		}
+		if fast != nil && fast.logRequest(r.Context(), level, start.Add(elapsed), requestLine{id: id, method: r.Method,
+			path: r.URL.Path, route: route, status: rec.status, bytes: rec.bytes, duration: elapsed}) {
+			return
 		}
 		logger.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
