@@ -106,7 +106,8 @@ var _ = Describe("Gateway controller", func() {
 		Expect(cfg.Aggregations).To(HaveLen(1))
 		Expect(cfg.Aggregations[0].OnError).To(Equal("partial"))
 		Expect(cfg.Aggregations[0].Backends).To(ContainElement(gatewayconfig.Backend{Key: "courses", Service: "learning",
-			Upstream: fmt.Sprintf("http://learning.%s.svc.cluster.local:8080", ns), Path: "/users/{user_id}/courses"}))
+			Upstream: fmt.Sprintf("http://learning.%s.svc.cluster.local:8080", ns), Path: "/users/{user_id}/courses",
+			Coalesce: new(true)})) // the CRD's default
 
 		d := deploymentOf(ns, "api")
 		Expect(d).To(isControlledByGateway(gw))

@@ -27,6 +27,15 @@ import (
 // loop offer c / littleLatency requests per second.
 const littleLatency = 0.0205
 
+// thinkMillis is the mean of the random pause (uniform, 0 to twice this)
+// each connection of the half-saturation runs takes before its next
+// request. Without it, connections whose calls all take 20 ms fall into
+// step and arrive in bursts of every connection at once: the tail then
+// measures the burst, not the gateway at half its rate. With it, c
+// connections offer c / (littleLatency + thinkMillis/1000) requests per
+// second.
+const thinkMillis = 10
+
 // facts are what the tables need beyond the runs: choices made while
 // measuring.
 type facts struct {
@@ -137,9 +146,10 @@ func measureAggregation(b *bench, r *rig) (int, error) {
 }
 
 // halfConns is the connection count at which the slow dashboard is offered
-// about half the saturation rate: by Little's law, c = rate × latency.
+// about half the saturation rate: by Little's law, c = rate × (latency +
+// think time).
 func halfConns(satRate float64) int {
-	return min(512, max(1, int(math.Round(0.5*satRate*littleLatency))))
+	return min(512, max(1, int(math.Round(0.5*satRate*(littleLatency+thinkMillis/1000.0)))))
 }
 
 // proxyTargets are the proxy table's: the backend direct, nginx, each
@@ -199,7 +209,7 @@ func (r *rig) oneUserTargets() []target {
 func (r *rig) halfTargets() []target {
 	ts := make([]target, 0, len(dashboardKeys)+len(r.variants))
 	for _, key := range dashboardKeys {
-		ts = append(ts, target{name: prefixDirect + key, url: r.up.slow[key].URL + "/users/u7/" + key})
+		ts = append(ts, target{name: prefixDirect + key, url: r.up.slow[key].URL + "/users/u7/" + key, script: r.pacedScript})
 	}
 	calls := sumCalls(r.slow()...)
 	for _, v := range r.variants {

@@ -72,7 +72,8 @@ type rig struct {
 	stops          []func() // in the order they were added; close runs them backwards
 	usersScript    string   // wrk script: the fast dashboard over every user
 	usersEdge      string   // the same, each user with its token
-	slowUserScript string   // the slow dashboard over every user
+	slowUserScript string   // the slow dashboard over every user, paced (thinkMillis)
+	pacedScript    string   // one URL, paced (thinkMillis)
 }
 
 // newRig finds the tools, starts the backends, builds the gateway and makes
@@ -196,18 +197,21 @@ func (r *rig) writeScripts() error {
 		path           *string
 		name, prefix   string
 		users, withTok []string
+		think          int
 	}{
-		{&r.usersScript, "users", "", r.users, nil},
-		{&r.usersEdge, "users-edge", "", r.users, r.tokens},
-		{&r.slowUserScript, "users-slow", slowPrefix, r.users, nil},
+		{&r.usersScript, "users", "", r.users, nil, 0},
+		{&r.usersEdge, "users-edge", "", r.users, r.tokens, 0},
+		{&r.slowUserScript, "users-slow", slowPrefix, r.users, nil, thinkMillis},
 	}
 	for _, s := range scripts {
 		var err error
-		if *s.path, err = writeScript(r.dir, s.name, usersScript(s.prefix, s.users, s.withTok)); err != nil {
+		if *s.path, err = writeScript(r.dir, s.name, usersScript(s.prefix, s.users, s.withTok)+pause(s.think)); err != nil {
 			return err
 		}
 	}
-	return nil
+	var err error
+	r.pacedScript, err = writeScript(r.dir, "paced", pause(thinkMillis))
+	return err
 }
 
 // startProxies starts nginx, every variant's gateways, edge on and off, and

@@ -226,8 +226,10 @@ func halfTable(w *strings.Builder, b *bench, r *rig, f facts) {
 	c := f.halfConns
 	sat := b.fig(r.variants[0].key+sDash, b.o.aggConns).rps
 	fmt.Fprintf(w, "\n### Overhead at half saturation: the dashboard over 3 backends that each take %d ms, "+
-		"%d connections (≈ 0.5 × %.0f aggregations/s × %.1f ms), %s users\n",
-		backendDelay.Milliseconds(), c, sat, littleLatency*1000, thousands(userCount))
+		"%d connections (≈ 0.5 × %.0f aggregations/s × (%.1f ms + %d ms think time)), %s users\n\n"+
+		"Each connection pauses a random 0–%d ms before each request (wrk's delay()), the direct backend runs too, "+
+		"so arrivals are spread as an open load's would be instead of every connection in step.\n",
+		backendDelay.Milliseconds(), c, sat, littleLatency*1000, thinkMillis, thousands(userCount), 2*thinkMillis)
 	header(w, 1, "target", "req/s", "of saturation", "p50", "p99")
 	var slow figures // the slowest backend: the largest p50 and p99 of the three
 	for _, key := range dashboardKeys {

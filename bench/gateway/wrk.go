@@ -127,6 +127,15 @@ end
 	return b.String()
 }
 
+// pause is a wrk delay() that waits a random 0 to 2 × mean milliseconds
+// before each request ("" for none).
+func pause(mean int) string {
+	if mean <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nmath.randomseed(os.time())\ndelay = function() return math.random(0, %d) end\n", 2*mean)
+}
+
 // run loads t for d with conns connections, reading t's meter and backend
 // counter (when set) before and after, and sampling the resident memory
 // throughout.
