@@ -323,7 +323,7 @@ func fieldOrder(calls []*backendCall, exprs []gatewayconfig.Expr) []field {
 // new goroutine per call grew its stack to the depth of an HTTP call every
 // time (7% of an aggregation's CPU). Idle ones wait for the next call; when
 // none is idle a new one starts, up to maxCallers, past which a call gets a
-// goroutine of its own as before.
+// goroutine of its own as before; a worker idle for callerIdle ends.
 var callers = &workers{tasks: make(chan func())}
 
 const maxCallers = 1024
@@ -349,10 +349,22 @@ func (p *workers) Go(f func()) {
 	go p.work(f)
 }
 
+// callerIdle is how long a worker waits for another call before it ends:
+// a burst's workers do not keep their stacks for ever.
+const callerIdle = 10 * time.Second
+
 func (p *workers) work(f func()) {
+	defer p.n.Add(-1)
+	idle := time.NewTimer(callerIdle)
+	defer idle.Stop()
 	for {
 		f()
-		f = <-p.tasks
+		idle.Reset(callerIdle)
+		select {
+		case f = <-p.tasks:
+		case <-idle.C:
+			return
+		}
 	}
 }
 

@@ -171,27 +171,26 @@ var copyArrays = sync.Pool{New: func() any { return new([copyBufferSize]byte) }}
 // errClientGone is a write to the client that failed.
 var errClientGone = errors.New("client gone")
 
-// copyBody streams body to w through a pooled buffer. What was written is
-// flushed whenever the next read would wait for the backend (and after
-// every read for a body of unknown length, a stream of events): the client
-// gets every byte the gateway has, and a body that arrives at once still
-// goes out in one write with its head.
-func copyBody(w http.ResponseWriter, body io.Reader, always bool) error {
+// copyBody streams body to w through a pooled buffer; a body of unknown
+// length (chunked, or until the backend closes: a stream of events) is
+// flushed after every read, as ReverseProxy does, so it reaches the client
+// as the backend writes it. One of known length goes out as the server's
+// buffer fills, and its head with its first bytes.
+func copyBody(w http.ResponseWriter, body io.Reader, flush bool) error {
 	arr := copyArrays.Get().(*[copyBufferSize]byte)
 	defer copyArrays.Put(arr)
 	buf := arr[:]
-	blocks, _ := body.(interface{ WouldBlock() bool })
 	var rc *http.ResponseController
+	if flush {
+		rc = http.NewResponseController(w)
+	}
 	for {
 		n, err := body.Read(buf)
 		if n > 0 {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return errClientGone
 			}
-			if always || blocks != nil && blocks.WouldBlock() {
-				if rc == nil {
-					rc = http.NewResponseController(w)
-				}
+			if rc != nil {
 				_ = rc.Flush()
 			}
 		}

@@ -576,13 +576,6 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// WouldBlock says whether the next Read would wait for the backend: the
-// body is not over and nothing of it is buffered. A proxy flushes what it
-// wrote to its client then, so a slow backend's bytes are never held back.
-func (b *body) WouldBlock() bool {
-	return !b.done && !b.closed && b.err == nil && b.c.br.Buffered() == 0
-}
-
 // Close hands the connection back when the body was read to its end, and
 // closes it otherwise (what is left unread is not drained: a proxy that
 // stops reading has a reason).
