@@ -21,12 +21,14 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -59,7 +61,7 @@ func main() {
 	var (
 		metricsAddr, probeAddr                           string
 		metricsCertPath, metricsCertName, metricsCertKey string
-		clusterDomain, gatewayImage                      string
+		clusterDomain, gatewayImage, metricsNamespaces   string
 		enableLeaderElection, secureMetrics, enableHTTP2 bool
 		concurrency                                      int
 		qps                                              float64
@@ -90,9 +92,21 @@ func main() {
 	flag.IntVar(&concurrency, "max-concurrent-reconciles", 8, "How many objects of each kind are reconciled in parallel.")
 	flag.Float64Var(&qps, "kube-api-qps", 200, "Steady queries per second to the API server.")
 	flag.IntVar(&burst, "kube-api-burst", 400, "Burst of queries to the API server.")
+	flag.StringVar(&metricsNamespaces, "metrics-namespace-selector", "",
+		"A label selector of the namespaces whose pods may scrape every Microservice's and Gateway's /metrics "+
+			"through their NetworkPolicies, e.g. kubernetes.io/metadata.name=monitoring; empty: none beyond the service graph.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	var metricsSelector *metav1.LabelSelector
+	if metricsNamespaces != "" {
+		sel, err := metav1.ParseToLabelSelector(metricsNamespaces)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "--metrics-namespace-selector %q: %v\n", metricsNamespaces, err)
+			os.Exit(2)
+		}
+		metricsSelector = sel
+	}
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
@@ -153,6 +167,7 @@ func main() {
 		Recorder:                mgr.GetEventRecorder("skillmesh-operator"),
 		ClusterDomain:           clusterDomain,
 		MaxConcurrentReconciles: concurrency,
+		MetricsNamespaces:       metricsSelector,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "microservice")
 		os.Exit(1)
@@ -165,6 +180,7 @@ func main() {
 		Image:                   gatewayImage,
 		MaxConcurrentReconciles: concurrency,
 		GatewayAPI:              gatewayAPI,
+		MetricsNamespaces:       metricsSelector,
 	}).SetupWithManager(ctx, mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "gateway")
 		os.Exit(1)

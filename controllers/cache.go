@@ -32,22 +32,27 @@ import (
 )
 
 // CacheOptions keeps the manager's cache to the children the operator made:
-// without the label filter it would hold every ConfigMap, Deployment, Service
-// and Pod of the cluster in memory. Secret values are never read, so never
-// cached: only their metadata is.
+// without the label filter it would hold every ConfigMap, Deployment and Pod
+// of the cluster in memory. Services are the exception (trimmed: see
+// trimForeignService). Secret values are never cached: only their metadata
+// is.
 // Pods, the most numerous, are also trimmed to what the pod diagnosis reads.
 func CacheOptions(gatewayAPI bool) cache.Options {
 	selector := labels.SelectorFromSet(labels.Set{contract.LabelManagedBy: contract.ManagedByValue})
 	managed := cache.ByObject{Label: selector}
 	opts := cache.Options{
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.ConfigMap{}:                      managed,
-			&corev1.Service{}:                        managed,
+			&corev1.ConfigMap{}: managed,
+			// Services are not filtered: a broker or database URL may name
+			// any Service, whose selector becomes an egress rule. Those the
+			// operator did not make are trimmed to name and spec.
+			&corev1.Service{}:                        {Transform: trimForeignService},
 			&corev1.PersistentVolumeClaim{}:          managed,
 			&appsv1.Deployment{}:                     managed,
 			&autoscalingv2.HorizontalPodAutoscaler{}: managed,
 			&policyv1.PodDisruptionBudget{}:          managed,
 			&networkingv1.Ingress{}:                  managed,
+			&networkingv1.NetworkPolicy{}:            managed,
 			&corev1.Pod{}:                            {Label: selector, Transform: trimPod},
 			// Secrets are watched as metadata only (see secretMetadata), and
 			// not filtered: they are the user's, without our label. What a
@@ -110,4 +115,23 @@ func trimContainerStatuses(in []corev1.ContainerStatus) []corev1.ContainerStatus
 		out[i] = corev1.ContainerStatus{Name: cs.Name, State: corev1.ContainerState{Waiting: cs.State.Waiting}, Ready: cs.Ready}
 	}
 	return out
+}
+
+// trimForeignService keeps of a Service the operator did not make what
+// mapping a URL's host to pods reads: identity, labels, type, selector and
+// ports. Its own Services stay whole: applying compares their managed
+// fields.
+func trimForeignService(o any) (any, error) {
+	s, ok := o.(*corev1.Service)
+	if !ok || s.Labels[contract.LabelManagedBy] == contract.ManagedByValue {
+		return o, nil
+	}
+	return &corev1.Service{
+		TypeMeta: s.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name: s.Name, Namespace: s.Namespace, UID: s.UID, ResourceVersion: s.ResourceVersion,
+			Labels: s.Labels, DeletionTimestamp: s.DeletionTimestamp, OwnerReferences: s.OwnerReferences,
+		},
+		Spec: corev1.ServiceSpec{Type: s.Spec.Type, Selector: s.Spec.Selector, Ports: s.Spec.Ports},
+	}, nil
 }

@@ -63,6 +63,9 @@ type GatewayReconciler struct {
 	// GatewayAPI says the cluster serves Gateway API HTTPRoutes
 	// (GatewayAPIInstalled, asked at start).
 	GatewayAPI bool
+	// MetricsNamespaces selects the namespaces whose pods may scrape the
+	// gateways' /metrics when spec.networkPolicy.allowFrom narrows ingress.
+	MetricsNamespaces *metav1.LabelSelector
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways,verbs=get;list;watch
@@ -70,6 +73,7 @@ type GatewayReconciler struct {
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=gateways/finalizers,verbs=update
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=httproutes,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile is the Microservice's shape: get, keep a copy, and in one
@@ -119,6 +123,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 	}
 	children, applyErr := renderGateway(gatewayInput{
 		Gateway: gw, Backends: backends, SecretVersions: versions, ClusterDomain: r.ClusterDomain, Image: image,
+		Graph: graphEdges{Metrics: r.MetricsNamespaces},
 	})
 	if applyErr != nil {
 		// The spec cannot be written as a routes file: no retry can help.
@@ -126,6 +131,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 	} else {
 		obs.ConfigChecked, obs.ConfigErr = true, children.ConfigErr
 		obs.GatewayAPI = r.GatewayAPI
+		obs.NetworkPolicy = &children.NetworkPolicyCondition
 		applyErr = r.applyChildren(ctx, gw, children)
 	}
 	obs.Workload, err = observeWorkload(ctx, r.Client, client.ObjectKeyFromObject(gw), gatewaySelector(gw))
@@ -134,6 +140,7 @@ func (r *GatewayReconciler) reconcile(ctx context.Context, gw *platformv1alpha1.
 
 func (r *GatewayReconciler) applyChildren(ctx context.Context, gw *platformv1alpha1.Gateway, ch gatewayChildren) error {
 	s := newChildren(ctx, r.Client, r.Recorder, gw)
+	s.applyNetworkPolicy(gw.Name, ch.NetworkPolicy)
 	if ch.ConfigErr != nil {
 		// Keep the last valid file: the running pods serve it and new pods
 		// start on it.
@@ -166,13 +173,8 @@ func gatewayConditions(s *platformv1alpha1.GatewayStatus) []metav1.Condition { r
 // metadata of the Secrets their pods read.
 func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	indexer := mgr.GetFieldIndexer()
-	if err := indexer.IndexField(ctx, &platformv1alpha1.Gateway{}, backendIndex, func(o client.Object) []string {
-		if gw, ok := o.(*platformv1alpha1.Gateway); ok {
-			return backendServices(gw)
-		}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("index %s: %w", backendIndex, err)
+	if err := indexGatewayBackends(ctx, mgr); err != nil {
+		return err
 	}
 	if err := indexer.IndexField(ctx, &platformv1alpha1.Gateway{}, secretsIndex, func(o client.Object) []string {
 		if gw, ok := o.(*platformv1alpha1.Gateway); ok {
@@ -194,6 +196,7 @@ func (r *GatewayReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manag
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.Ingress{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ownerOfPod(contract.LabelGateway)),
 			builder.WithPredicates(podIssueChanged)).
 		Watches(&platformv1alpha1.Microservice{},

@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
@@ -58,6 +59,8 @@ type gatewayInput struct {
 	ClusterDomain  string
 	// Image runs the bundled gateway unless spec.image says otherwise.
 	Image string
+	// Graph is what the NetworkPolicy needs beyond the backends.
+	Graph graphEdges
 }
 
 // gatewayChildren is the desired state of a Gateway's children.
@@ -75,6 +78,10 @@ type gatewayChildren struct {
 	Ingress *networkingv1ac.IngressApplyConfiguration
 	// HTTPRoute is the Gateway API route to the gateway; nil: none.
 	HTTPRoute *gatewayv1ac.HTTPRouteApplyConfiguration
+	// NetworkPolicy admits every caller (or allowFrom) and calls the
+	// backends; nil when not enforced. NetworkPolicyCondition says so.
+	NetworkPolicy          *networkingv1ac.NetworkPolicyApplyConfiguration
+	NetworkPolicyCondition metav1.Condition
 }
 
 func gatewayConfigMapName(gw string) string { return gw + "-routes" }
@@ -109,6 +116,7 @@ func renderGateway(in gatewayInput) (gatewayChildren, error) {
 		Ingress:   gatewayIngress(gw),
 		HTTPRoute: gatewayHTTPRoute(gw),
 	}
+	ch.NetworkPolicy, ch.NetworkPolicyCondition = renderNetworkPolicy(gatewayPolicyInput(in))
 	if err := cfg.Validate(); err != nil {
 		ch.ConfigErr = specError(err)
 		return ch, nil

@@ -30,7 +30,10 @@ import (
 
 // gatewayObservation is what a Gateway pass saw and how it ended.
 type gatewayObservation struct {
-	Workload workloadObservation
+	// NetworkPolicy is what the pass rendered of the policy; nil when it
+	// ended before (the condition keeps what it said).
+	NetworkPolicy *metav1.Condition
+	Workload      workloadObservation
 	// Backends are the Microservices the Gateway names, resolved, in name
 	// order; nil when the pass ended before it resolved them.
 	Backends      []reference
@@ -79,6 +82,9 @@ func computeGatewayStatus(gw *platformv1alpha1.Gateway, obs gatewayObservation) 
 			in.Extra = append(in.Extra, exposedCondition(gw.Spec.Expose, obs.GatewayAPI))
 		} else {
 			meta.RemoveStatusCondition(&st.Conditions, platformv1alpha1.ConditionExposed)
+		}
+		if obs.NetworkPolicy != nil {
+			in.Extra = append(in.Extra, *obs.NetworkPolicy)
 		}
 		if obs.ConfigErr != nil {
 			in.Outcome.Invalid = fmt.Errorf("%s: %w", refusedFileMessage, obs.ConfigErr)

@@ -23,7 +23,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -56,6 +58,17 @@ type MicroserviceReconciler struct {
 	ClusterDomain string
 	// MaxConcurrentReconciles bounds parallel reconciles; 0 means 1.
 	MaxConcurrentReconciles int
+	// APIReader reads, uncached, the one thing the cache must not hold:
+	// the value of a Secret that holds a broker or database URL, of which
+	// only host and port are kept (for the NetworkPolicy's egress). The
+	// manager's API reader when nil.
+	APIReader client.Reader
+	// MetricsNamespaces selects the namespaces whose pods may scrape the
+	// Microservices' /metrics (--metrics-namespace-selector); nil: none
+	// beyond the graph.
+	MetricsNamespaces *metav1.LabelSelector
+
+	endpoints *endpointResolver
 }
 
 // +kubebuilder:rbac:groups=platform.skillmesh.dev,resources=microservices,verbs=get;list;watch
@@ -65,10 +78,12 @@ type MicroserviceReconciler struct {
 // +kubebuilder:rbac:groups=core,resources=services;configmaps;persistentvolumeclaims,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
-// Secrets are only ever read as metadata (PartialObjectMetadata): RBAC cannot
-// grant less than get/list/watch, but no Secret value is requested.
+// Secrets are watched as metadata only (PartialObjectMetadata); the value of
+// the Secret keys that hold a broker or database URL is read with a GET when
+// their version changes, and only its host and port are kept.
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch
 
 // Reconcile gets the Microservice, keeps a copy, and in one deferred step
@@ -78,10 +93,14 @@ type MicroserviceReconciler struct {
 func (r *MicroserviceReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, retErr error) {
 	ms := &platformv1alpha1.Microservice{}
 	if err := r.Get(ctx, req.NamespacedName, ms); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.endpoints.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !ms.DeletionTimestamp.IsZero() {
 		// Owner references hand the children to the garbage collector.
+		r.endpoints.forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	original := ms.DeepCopy()
@@ -107,10 +126,18 @@ func (r *MicroserviceReconciler) reconcile(ctx context.Context, ms *platformv1al
 	if err != nil {
 		return readFailed(err)
 	}
+	graph, err := r.graphAround(ctx, ms, versions)
+	if err != nil {
+		return err
+	}
 	children := renderMicroservice(microserviceInput{
 		Microservice: ms, Dependencies: deps, SecretVersions: versions, ClusterDomain: r.ClusterDomain,
+		Graph: graph,
 	})
 	obs.ConfigHash = children.ConfigHash
+	if !ms.Spec.Paused {
+		obs.NetworkPolicy = &children.NetworkPolicyCondition
+	}
 
 	var applyErr error
 	if !ms.Spec.Paused {
@@ -139,6 +166,8 @@ func (r *MicroserviceReconciler) resolveDependencies(ctx context.Context, ms *pl
 // Microservice lives: it holds data.
 func (r *MicroserviceReconciler) applyChildren(ctx context.Context, ms *platformv1alpha1.Microservice, ch microserviceChildren) error {
 	s := newChildren(ctx, r.Client, r.Recorder, ms)
+	// The policy goes before the pods, which then never run unrestricted.
+	s.applyNetworkPolicy(ms.Name, ch.NetworkPolicy)
 	applyChild(s, "ConfigMap", configMapName(ms.Name), &corev1.ConfigMap{}, ch.ConfigMap, corev1ac.ExtractConfigMap)
 	if ch.PVC != nil {
 		applyChild(s, "PersistentVolumeClaim", dataClaimName(ms.Name), &corev1.PersistentVolumeClaim{}, ch.PVC, corev1ac.ExtractPersistentVolumeClaim)
@@ -156,9 +185,16 @@ func microserviceConditions(s *platformv1alpha1.MicroserviceStatus) []metav1.Con
 // depend on (so readiness flows along spec.dependsOn, across namespaces), and
 // the metadata of the Secrets the pods read (so a rotated Secret rolls them).
 func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	r.endpoints = newEndpointResolver(r.APIReader, r.Client, r.ClusterDomain)
 	indexer := mgr.GetFieldIndexer()
 	if err := indexer.IndexField(ctx, &platformv1alpha1.Microservice{}, dependsOnIndex, dependsOnKeys); err != nil {
 		return fmt.Errorf("index %s: %w", dependsOnIndex, err)
+	}
+	if err := indexGatewayBackends(ctx, mgr); err != nil {
+		return err
 	}
 	if err := indexer.IndexField(ctx, &platformv1alpha1.Microservice{}, secretsIndex, func(o client.Object) []string {
 		if ms, ok := o.(*platformv1alpha1.Microservice); ok {
@@ -177,6 +213,7 @@ func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Owns(&corev1.Service{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
+		Owns(&networkingv1.NetworkPolicy{}).
 		// Pods only for a stuck container or an unschedulable pod, whose
 		// reason the Deployment does not carry.
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(ownerOfPod(contract.LabelMicroservice)),
@@ -184,6 +221,16 @@ func (r *MicroserviceReconciler) SetupWithManager(ctx context.Context, mgr ctrl.
 		Watches(&platformv1alpha1.Microservice{},
 			handler.EnqueueRequestsFromMapFunc(r.dependentsOf),
 			builder.WithPredicates(dependencyChanged)).
+		// The other end of each edge: a caller's dependsOn or a Gateway's
+		// backends changed, so the callees' ingress does (graph.go).
+		Watches(&platformv1alpha1.Microservice{}, handler.EnqueueRequestsFromMapFunc(dependencyRequests),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Watches(&platformv1alpha1.Gateway{}, handler.EnqueueRequestsFromMapFunc(backendRequests),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		// The Services a broker or database URL names: their selector is
+		// the egress rule's.
+		Watches(&corev1.Service{}, handler.EnqueueRequestsFromMapFunc(r.endpoints.usersOf),
+			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(usersOfSecret(r.Client, &platformv1alpha1.MicroserviceList{})),
 			builder.OnlyMetadata, builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).

@@ -27,6 +27,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -203,7 +204,7 @@ var _ = Describe("Microservice controller", func() {
 			return ms.Status
 		}, timeout, interval).Should(And(
 			HaveField("URL", fmt.Sprintf("http://skills.%s.svc.cluster.local:9090", ns)),
-			HaveField("Conditions", HaveLen(8)),
+			HaveField("Conditions", HaveLen(9)),
 			HaveField("ObservedGeneration", owner.Generation)))
 		Expect(conditionOf(ns, "skills", "Available")()).To(haveCondition(metav1.ConditionUnknown, "Reconciling"))
 		Expect(conditionOf(ns, "skills", "Ready")()).To(haveCondition(metav1.ConditionFalse, "DependencyNotFound"))
@@ -457,6 +458,7 @@ var _ = Describe("Microservice controller", func() {
 				"svc/learning": &corev1.Service{}, "svc/career": &corev1.Service{},
 				"pvc/learning-data": &corev1.PersistentVolumeClaim{},
 				"hpa/career":        &autoscalingv2.HorizontalPodAutoscaler{}, "pdb/career": &policyv1.PodDisruptionBudget{},
+				"np/learning": &networkingv1.NetworkPolicy{}, "np/career": &networkingv1.NetworkPolicy{},
 			} {
 				_, n, _ := cut(name)
 				Expect(k8sClient.Get(ctx, key(ns, n), obj)).To(Succeed(), name)

@@ -26,11 +26,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	appsv1ac "k8s.io/client-go/applyconfigurations/apps/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	"k8s.io/utils/ptr"
 
 	platformv1alpha1 "github.com/skillmesh/skillmesh/api/v1alpha1"
@@ -56,6 +58,9 @@ type microserviceInput struct {
 	SecretVersions map[string]string
 	// ClusterDomain is the DNS suffix of the cluster's Services.
 	ClusterDomain string
+	// Graph is who calls the Microservice and which Services its Secrets
+	// name, for its NetworkPolicy.
+	Graph graphEdges
 }
 
 // microserviceChildren is the desired state of every object a Microservice
@@ -65,6 +70,10 @@ type microserviceChildren struct {
 	ConfigMap  *corev1ac.ConfigMapApplyConfiguration
 	PVC        *corev1ac.PersistentVolumeClaimApplyConfiguration
 	ConfigHash string
+	// NetworkPolicy admits the graph's edges; nil when not enforced (an
+	// existing one is removed). NetworkPolicyCondition says what it admits.
+	NetworkPolicy          *networkingv1ac.NetworkPolicyApplyConfiguration
+	NetworkPolicyCondition metav1.Condition
 }
 
 func configMapName(ms string) string { return ms + "-config" }
@@ -84,6 +93,7 @@ func renderMicroservice(in microserviceInput) microserviceChildren {
 	if isSQLite(ms.Spec.Database) {
 		out.PVC = dataClaimFor(ms)
 	}
+	out.NetworkPolicy, out.NetworkPolicyCondition = renderNetworkPolicy(microservicePolicyInput(in))
 	return out
 }
 

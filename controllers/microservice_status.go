@@ -37,6 +37,9 @@ type microserviceObservation struct {
 	ClusterDomain string
 	// ConfigHash is what rendering produced; empty when the pass ended before.
 	ConfigHash string
+	// NetworkPolicy is what the pass rendered of the policy; nil when it
+	// ended before or is paused (the condition keeps what it said).
+	NetworkPolicy *metav1.Condition
 }
 
 // computeMicroserviceStatus derives the whole status from an observation.
@@ -65,7 +68,7 @@ func computeMicroserviceStatus(ms *platformv1alpha1.Microservice, obs microservi
 		References: refs,
 		Outcome:    obs.Outcome,
 		Ready:      st.Ready,
-		Extra:      []metav1.Condition{pausedCondition(ms.Spec.Paused)},
+		Extra:      extraConditions(pausedCondition(ms.Spec.Paused), obs.NetworkPolicy),
 	})
 	if obs.Outcome.complete() {
 		st.ObservedGeneration = ms.Generation
@@ -96,4 +99,16 @@ func pausedCondition(paused bool) metav1.Condition {
 	}
 	return metav1.Condition{Type: platformv1alpha1.ConditionPaused, Status: metav1.ConditionFalse,
 		Reason: platformv1alpha1.ReasonNotPaused, Message: "The operator keeps the children as the spec says"}
+}
+
+// extraConditions are the conditions beside the workload's, leaving out
+// one the pass did not reach.
+func extraConditions(always metav1.Condition, maybe ...*metav1.Condition) []metav1.Condition {
+	out := []metav1.Condition{always}
+	for _, c := range maybe {
+		if c != nil {
+			out = append(out, *c)
+		}
+	}
+	return out
 }

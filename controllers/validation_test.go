@@ -24,6 +24,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -126,6 +127,22 @@ var _ = Describe("Microservice validation", func() {
 			func(ms *platformv1alpha1.Microservice) {
 				ms.Spec.Probes = &platformv1alpha1.Probes{Liveness: &platformv1alpha1.Probe{Path: "healthz"}}
 			}),
+		Entry("an allowFrom entry that selects nothing", "skills",
+			"an allowFrom entry needs a namespaceSelector, a podSelector or both",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.NetworkPolicy = &platformv1alpha1.NetworkPolicy{AllowFrom: []platformv1alpha1.NetworkPolicyPeer{{}}}
+			}),
+		Entry("an allowEgressTo cidr that is an address, not a range", "skills",
+			"cidr must be an address range such as 203.0.113.0/24",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.NetworkPolicy = &platformv1alpha1.NetworkPolicy{AllowEgressTo: []platformv1alpha1.EgressDestination{{CIDR: "203.0.113.7"}}}
+			}),
+		Entry("an allowEgressTo port out of range", "skills",
+			"should be less than or equal to 65535",
+			func(ms *platformv1alpha1.Microservice) {
+				ms.Spec.NetworkPolicy = &platformv1alpha1.NetworkPolicy{AllowEgressTo: []platformv1alpha1.EgressDestination{
+					{CIDR: "203.0.113.0/24", Ports: []platformv1alpha1.EgressPort{{Port: 70000}}}}}
+			}),
 		Entry("a disruption budget that is neither a number nor a percentage", "skills",
 			"disruptionBudget.minAvailable must be a non-negative number or a percentage",
 			func(ms *platformv1alpha1.Microservice) {
@@ -153,6 +170,18 @@ var _ = Describe("Microservice validation", func() {
 			ms.Spec.DisruptionBudget = &platformv1alpha1.DisruptionBudget{MinAvailable: intstr.FromString("50%")}
 		})
 		accepts("g", testutil.WithEvents("broker", "url", []string{"skills.assessed", "career.plan-updated"}, []string{"x_y"}))
+		accepts("h", func(ms *platformv1alpha1.Microservice) {
+			ms.Spec.NetworkPolicy = &platformv1alpha1.NetworkPolicy{
+				AllowFrom: []platformv1alpha1.NetworkPolicyPeer{
+					{NamespaceSelector: &metav1.LabelSelector{}},
+					{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"role": "batch"}}},
+				},
+				AllowEgressTo: []platformv1alpha1.EgressDestination{
+					{CIDR: "203.0.113.7/32", Ports: []platformv1alpha1.EgressPort{{Port: 443}, {Port: 53, Protocol: corev1.ProtocolUDP}}},
+					{CIDR: "2001:db8::/32"},
+				},
+			}
+		})
 	})
 
 	It("fills the documented defaults", func() {

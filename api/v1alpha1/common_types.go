@@ -117,6 +117,13 @@ const (
 	// ConditionExposed, on a Gateway with spec.expose, is True when the
 	// HTTPRoute and Ingress it asks for are applied.
 	ConditionExposed = "Exposed"
+	// ConditionNetworkPolicyReady says what NetworkPolicy was rendered from
+	// the service graph, or why not: True when it admits exactly the graph's
+	// edges (or spec.networkPolicy.enforce is false), False when some
+	// egress had to be left open (a broker or database host that is not a
+	// Service of the cluster) or waits for a URL that cannot be read, and
+	// the message names it.
+	ConditionNetworkPolicyReady = "NetworkPolicyReady"
 )
 
 // Condition reasons, CamelCase as the API conventions ask.
@@ -177,4 +184,17 @@ const (
 	// ReasonGatewayAPINotInstalled: spec.expose.httpRoute asks for an
 	// HTTPRoute and the cluster has no Gateway API CRDs.
 	ReasonGatewayAPINotInstalled = "GatewayAPINotInstalled"
+	// ReasonNetworkPolicyRendered: the NetworkPolicy admits the graph's
+	// edges and nothing else.
+	ReasonNetworkPolicyRendered = "Rendered"
+	// ReasonNetworkPolicyNotEnforced: spec.networkPolicy.enforce is false.
+	ReasonNetworkPolicyNotEnforced = "NotEnforced"
+	// ReasonEgressLeftOpen: a broker or database host could not be mapped
+	// to a Service of the cluster, and no allowEgressTo entry stands in for
+	// it, so egress on its port is open to every address.
+	ReasonEgressLeftOpen = "EgressLeftOpen"
+	// ReasonEndpointUnresolved: the URL of a broker or database cannot be
+	// read (its Secret or key is missing, or it is not a URL), so its
+	// egress rule waits for it.
+	ReasonEndpointUnresolved = "EndpointUnresolved"
 )

@@ -336,6 +336,13 @@ type GatewaySpec struct {
 	// +optional
 	DisruptionBudget *DisruptionBudget `json:"disruptionBudget,omitempty"`
 
+	// networkPolicy shapes the NetworkPolicy <name>: the gateway is the
+	// entry point, so every caller may reach its port unless allowFrom
+	// narrows it; its egress is DNS and the Microservices it routes and
+	// aggregates to. On by default.
+	// +optional
+	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
+
 	// PodOptions: command, env, serviceAccountName, imagePullSecrets,
 	// imagePullPolicy, placement, podMetadata, volumes and volumeMounts.
 	PodOptions `json:",inline"`
@@ -559,7 +566,7 @@ type GatewayStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready, Reconciling, Stalled, Available, Progressing,
-	// Degraded, BackendsReady and ConfigValid.
+	// Degraded, BackendsReady, ConfigValid and NetworkPolicyReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -126,6 +126,13 @@ type MicroserviceSpec struct {
 	// +optional
 	Paused bool `json:"paused,omitempty"`
 
+	// networkPolicy shapes the NetworkPolicy <name> derived from the service
+	// graph: ingress on the port from the Microservices that depend on this
+	// one and the Gateways that route to it, egress to DNS, to spec.dependsOn
+	// and to the broker and database the Secrets name. On by default.
+	// +optional
+	NetworkPolicy *NetworkPolicy `json:"networkPolicy,omitempty"`
+
 	// PodOptions: command, env, serviceAccountName, imagePullSecrets,
 	// imagePullPolicy, placement, podMetadata, volumes and volumeMounts.
 	PodOptions `json:",inline"`
@@ -285,7 +292,7 @@ type MicroserviceStatus struct {
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// conditions: Ready, Reconciling, Stalled, Available, Progressing,
-	// Degraded, DependenciesReady and Paused.
+	// Degraded, DependenciesReady, NetworkPolicyReady and Paused.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

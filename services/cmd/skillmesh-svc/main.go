@@ -18,6 +18,7 @@ limitations under the License.
 // picks which, so one image serves them all:
 //
 //	skillmesh-svc skills|career|learning|gateway
+//	skillmesh-svc dial name=host:port ...   (a TCP check, for debug containers)
 //
 // Settings come from the environment (and ./.env): PORT, DATABASE_URL,
 // BROKER_URL, EVENTS_PUBLISHES, EVENTS_SUBSCRIBES, <DEP>_URL and the
@@ -52,15 +53,20 @@ var services = map[string]runFunc{
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Environ(), os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "skillmesh-svc:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+// run starts the service args[0] names, logging to stderr, or runs the dial
+// check, printing to stdout.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
 	if len(args) < 1 {
 		return fmt.Errorf("name the service to run: skills, career, learning or gateway")
+	}
+	if args[0] == "dial" {
+		return dial(ctx, args[1:], stdout)
 	}
 	start, ok := services[args[0]]
 	if !ok {
