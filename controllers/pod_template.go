@@ -75,6 +75,12 @@ func podTemplateFor(p podTemplate) *corev1ac.PodTemplateSpecApplyConfiguration {
 	if p.FSGroup != nil {
 		security.WithFSGroup(*p.FSGroup)
 	}
+	if o.RunAsUser != nil {
+		security.WithRunAsUser(*o.RunAsUser)
+	}
+	if o.RunAsGroup != nil {
+		security.WithRunAsGroup(*o.RunAsGroup)
+	}
 	spec := corev1ac.PodSpec().
 		WithSecurityContext(security).
 		WithContainers(c).

@@ -58,6 +58,8 @@ func everyPodOption() platformv1alpha1.PodOptions {
 			WhenUnsatisfiable: corev1.ScheduleAnyway, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "x"}}}},
 		PriorityClassName:             "high",
 		TerminationGracePeriodSeconds: ptr.To[int64](45),
+		RunAsUser:                     ptr.To[int64](10001),
+		RunAsGroup:                    ptr.To[int64](10002),
 		PodMetadata: &platformv1alpha1.PodMetadata{
 			Labels:      map[string]string{"team": "x"},
 			Annotations: map[string]string{"prometheus.io/scrape": "true"},
@@ -116,6 +118,10 @@ func Test_every_pod_option_is_rendered_for_both_kinds(t *testing.T) {
 				!equality.Semantic.DeepEqual(pod.Affinity, opts.Affinity) ||
 				!equality.Semantic.DeepEqual(pod.TopologySpreadConstraints, opts.TopologySpreadConstraints) {
 				t.Errorf("placement: nodeSelector %v tolerations %v affinity %+v spread %+v", pod.NodeSelector, pod.Tolerations, pod.Affinity, pod.TopologySpreadConstraints)
+			}
+			if sc := pod.SecurityContext; ptr.Deref(sc.RunAsUser, 0) != 10001 || ptr.Deref(sc.RunAsGroup, 0) != 10002 ||
+				!ptr.Deref(sc.RunAsNonRoot, false) {
+				t.Errorf("security context %+v: want user 10001, group 10002, still non-root", sc)
 			}
 			if tmpl.Labels["team"] != "x" || tmpl.Annotations["prometheus.io/scrape"] != "true" {
 				t.Errorf("podMetadata: labels %v annotations %v", tmpl.Labels, tmpl.Annotations)

@@ -127,6 +127,8 @@ var _ = Describe("Microservice validation", func() {
 			func(ms *platformv1alpha1.Microservice) {
 				ms.Spec.Probes = &platformv1alpha1.Probes{Liveness: &platformv1alpha1.Probe{Path: "healthz"}}
 			}),
+		Entry("runAsUser root", "skills", "spec.runAsUser in body should be greater than or equal to 1",
+			func(ms *platformv1alpha1.Microservice) { ms.Spec.RunAsUser = new(int64(0)) }),
 		Entry("an allowFrom entry that selects nothing", "skills",
 			"an allowFrom entry needs a namespaceSelector, a podSelector or both",
 			func(ms *platformv1alpha1.Microservice) {

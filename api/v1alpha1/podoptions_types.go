@@ -99,6 +99,20 @@ type PodOptions struct {
 	// +kubebuilder:validation:Maximum=3600
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
 
+	// runAsUser runs the container as this user ID instead of the image's
+	// own (the pod stays non-root under the restricted profile: 0 is
+	// refused). IDs above 10000 keep clear of the node's own users.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
+	RunAsUser *int64 `json:"runAsUser,omitempty"`
+
+	// runAsGroup is the primary group ID of the container's processes.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=2147483647
+	RunAsGroup *int64 `json:"runAsGroup,omitempty"`
+
 	// podMetadata are labels and annotations put on the pod template.
 	// +optional
 	PodMetadata *PodMetadata `json:"podMetadata,omitempty"`

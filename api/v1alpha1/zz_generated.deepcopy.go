@@ -978,6 +978,16 @@ func (in *PodOptions) DeepCopyInto(out *PodOptions) {
 		*out = new(int64)
 		**out = **in
 	}
+	if in.RunAsUser != nil {
+		in, out := &in.RunAsUser, &out.RunAsUser
+		*out = new(int64)
+		**out = **in
+	}
+	if in.RunAsGroup != nil {
+		in, out := &in.RunAsGroup, &out.RunAsGroup
+		*out = new(int64)
+		**out = **in
+	}
 	if in.PodMetadata != nil {
 		in, out := &in.PodMetadata, &out.PodMetadata
 		*out = new(PodMetadata)
