@@ -80,9 +80,9 @@ setup-test-e2e: ## Create (or reuse) the kind cluster of the e2e suite.
 	KIND_CLUSTER=$(KIND_E2E_CLUSTER) hack/kind/cluster.sh up
 
 .PHONY: test-e2e
-test-e2e: setup-test-e2e manifests generate fmt vet kustomize ## Run the e2e suite on kind (real pods, probes, DNS, garbage collector), then delete the cluster.
+test-e2e: setup-test-e2e manifests generate fmt vet kustomize kube-score ## Run the e2e suite on kind (real pods, probes, DNS, NetworkPolicy, garbage collector), then delete the cluster.
 	eval "$$(hack/kind/cluster.sh env)"; export PATH; \
-	KIND_CLUSTER=$(KIND_E2E_CLUSTER) go test -tags=e2e ./test/e2e/ -v -ginkgo.v -timeout 40m; rc=$$?; \
+	KIND_CLUSTER=$(KIND_E2E_CLUSTER) KUBE_SCORE="$(KUBE_SCORE)" go test -tags=e2e ./test/e2e/ -v -ginkgo.v -timeout 40m; rc=$$?; \
 	$(MAKE) cleanup-test-e2e; exit $$rc
 
 .PHONY: cleanup-test-e2e
@@ -265,6 +265,7 @@ KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 ENVTEST ?= $(LOCALBIN)/setup-envtest
 GOLANGCI_LINT = $(LOCALBIN)/golangci-lint
+KUBE_SCORE ?= $(LOCALBIN)/kube-score
 
 ## Tool Versions
 KUSTOMIZE_VERSION ?= v5.8.1
@@ -281,6 +282,7 @@ ENVTEST_K8S_VERSION ?= $(shell v='$(call gomodver,k8s.io/api)'; \
   printf '%s\n' "$$v" | sed -E 's/^v?0\.([0-9]+)\.([0-9]+).*/1.\1.\2/')
 
 GOLANGCI_LINT_VERSION ?= v2.15.0
+KUBE_SCORE_VERSION ?= v1.20.0
 .PHONY: kustomize
 kustomize: $(KUSTOMIZE) ## Download kustomize locally if necessary.
 $(KUSTOMIZE): $(LOCALBIN)
@@ -304,6 +306,11 @@ $(ENVTEST): $(LOCALBIN)
 golangci-lint: $(GOLANGCI_LINT) ## Download golangci-lint locally if necessary.
 $(GOLANGCI_LINT): $(LOCALBIN)
 	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: kube-score
+kube-score: $(KUBE_SCORE) ## Download kube-score (the e2e suite scores the rendered stack with it) locally if necessary.
+$(KUBE_SCORE): $(LOCALBIN)
+	$(call go-install-tool,$(KUBE_SCORE),github.com/zegl/kube-score/cmd/kube-score,$(KUBE_SCORE_VERSION))
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
 # $1 - target path with name of binary

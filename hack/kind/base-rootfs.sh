@@ -21,7 +21,7 @@ if ! command -v debootstrap >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 fi
 
-PACKAGES=systemd,conntrack,iptables,nftables,iproute2,ethtool,util-linux,mount,kmod
+PACKAGES=systemd,conntrack,iptables,ipset,nftables,iproute2,ethtool,util-linux,mount,kmod
 PACKAGES+=,libseccomp2,pigz,bash,ca-certificates,curl,jq,procps
 PACKAGES+=,containerd,runc,containernetworking-plugins
 

@@ -82,6 +82,13 @@ up() {
   tools
   local image
   image=$("$HERE/node-image.sh")
+  # A cluster made from an older node image lacks what the new one brings
+  # (the NetworkPolicy agent, say): it is made again.
+  if kind get clusters 2>/dev/null | grep -qx "$CLUSTER" &&
+    [ "$(docker inspect -f '{{.Config.Image}}' "$CLUSTER-control-plane" 2>/dev/null)" != "$image" ]; then
+    log "the cluster $CLUSTER runs another node image than $image: making it again"
+    kind delete cluster --name "$CLUSTER" >/dev/null 2>&1
+  fi
   if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
     local node=$CLUSTER-control-plane
     if [ "$(docker inspect -f '{{.State.Running}}' "$node" 2>/dev/null)" != true ]; then

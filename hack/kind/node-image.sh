@@ -14,7 +14,8 @@
 #      - images tagged exactly as `kubeadm config images list` names them,
 #        imported into the node's containerd and pinned;
 #      - a static ptp + host-local CNI config instead of kindnetd, whose source
-#        is not reachable;
+#        is not reachable, and kube-router's firewall (NetworkPolicy on
+#        iptables and ipset) from its Go module, so policies are enforced;
 #      then `docker commit`. Progress goes to stderr; stdout carries the name.
 set -euo pipefail
 
@@ -26,10 +27,14 @@ CACHE=${SKILLMESH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/skillmesh}
 BIN=$CACHE/kube/v$KUBE_VERSION
 TOOLS=$CACHE/kind/bin
 WORK=$CACHE/kind/build
-# Bump RECIPE when what goes into the offline image changes, so caches rebuild.
-RECIPE=2
-BASE_IMAGE=skillmesh/kind-base:bookworm-r$RECIPE
+# Bump a recipe when what goes into that image changes, so caches rebuild:
+# BASE_RECIPE for the Debian root filesystem, RECIPE for the node on top.
+BASE_RECIPE=3
+RECIPE=4
+BASE_IMAGE=skillmesh/kind-base:bookworm-r$BASE_RECIPE
 NODE_IMAGE=${KIND_NODE_IMAGE:-skillmesh/kind-node:v$KUBE_VERSION-r$RECIPE}
+# The NetworkPolicy agent (hack/kind/node/network-policy.yaml says why this one).
+NETPOL_VERSION=v2.1.0
 UPSTREAM_IMAGE=${KIND_UPSTREAM_IMAGE:-kindest/node:v$KUBE_VERSION}
 
 log() { echo "node-image: $*" >&2; }
@@ -62,6 +67,13 @@ gobin local-path-provisioner github.com/rancher/local-path-provisioner@v0.0.30
 if [ ! -x "$TOOLS/coredns" ]; then
   log "building coredns from its Go module (hack/kind/coredns)"
   (cd "$HERE/coredns" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$TOOLS/coredns" .)
+fi
+if [ ! -x "$TOOLS/kube-router-$NETPOL_VERSION" ]; then
+  log "building kube-router $NETPOL_VERSION from its Go module"
+  rm -rf "$WORK/netpol-bin"
+  (cd "$WORK" && GOBIN=$WORK/netpol-bin CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$NETPOL_VERSION")
+  mv "$WORK/netpol-bin/kube-router" "$TOOLS/kube-router-$NETPOL_VERSION"
 fi
 if [ ! -x "$TOOLS/pause" ]; then
   (cd "$HERE/pause" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$TOOLS/pause" .)
@@ -108,6 +120,7 @@ DOCKERFILE
   DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$dir" >/dev/null
 }
 LOCAL_PATH_IMAGE=docker.io/skillmesh/local-path-provisioner:v0.0.30
+NETPOL_IMAGE=docker.io/skillmesh/kube-router:$NETPOL_VERSION
 HELPER_IMAGE=docker.io/skillmesh/local-path-helper:bookworm
 # kubeadm's manifests run the control plane by name (on PATH); CoreDNS' runs
 # /coredns; containerd runs the sandbox image's entrypoint.
@@ -118,8 +131,10 @@ build_image "$(image_of kube-proxy)" "$BASE_IMAGE" "$BIN/kube-proxy" /usr/local/
 build_image "$(image_of coredns)" scratch "$TOOLS/coredns" /coredns
 build_image "$(image_of pause)" scratch "$TOOLS/pause" /pause
 build_image "$LOCAL_PATH_IMAGE" scratch "$TOOLS/local-path-provisioner" /usr/local/bin/local-path-provisioner
+# On the Debian base: it runs iptables-restore and ipset.
+build_image "$NETPOL_IMAGE" "$BASE_IMAGE" "$TOOLS/kube-router-$NETPOL_VERSION" /usr/local/bin/kube-router
 docker tag "$BASE_IMAGE" "$HELPER_IMAGE"
-IMAGES=("${WANT[@]}" "$LOCAL_PATH_IMAGE" "$HELPER_IMAGE")
+IMAGES=("${WANT[@]}" "$LOCAL_PATH_IMAGE" "$HELPER_IMAGE" "$NETPOL_IMAGE")
 log "saving ${#IMAGES[@]} images"
 docker save "${IMAGES[@]}" -o "$WORK/images.tar"
 
@@ -135,7 +150,10 @@ docker exec "$name" sh -ec "mkdir -p /kind/manifests && echo v$KUBE_VERSION >/ki
 PAUSE=$(image_of pause)
 sed -e "s#@POD_SUBNET@#10.244.0.0/16#" "$HERE/node/10-skillmesh-ptp.conflist" |
   docker exec -i "$name" sh -c 'mkdir -p /etc/cni/net.d && cat >/etc/cni/net.d/10-skillmesh-ptp.conflist'
-docker exec -i "$name" sh -c 'cat >/kind/manifests/default-cni.yaml' <"$HERE/node/default-cni.yaml"
+# kind applies default-cni.yaml at cluster creation: the CNI note and the
+# NetworkPolicy agent.
+{ cat "$HERE/node/default-cni.yaml"; sed -e "s#@NETPOL_IMAGE@#$NETPOL_IMAGE#" "$HERE/node/network-policy.yaml"; } |
+  docker exec -i "$name" sh -c 'cat >/kind/manifests/default-cni.yaml'
 sed -e "s#@PROVISIONER_IMAGE@#$LOCAL_PATH_IMAGE#; s#@HELPER_IMAGE@#$HELPER_IMAGE#" "$HERE/node/default-storage.yaml" |
   docker exec -i "$name" sh -c 'cat >/kind/manifests/default-storage.yaml'
 log "importing the images into the node's containerd"

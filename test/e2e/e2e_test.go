@@ -219,6 +219,10 @@ var _ = Describe("skillmesh on kind", Ordered, func() {
 		Expect(dash.Courses.Courses).To(ContainElement(HaveField("ID", course)))
 	})
 
+	// On the sample stack as shipped, before later specs change it; every
+	// spec after these runs with the policies enforced.
+	networkPolicySpecs()
+
 	It("rolls new pods on a config change, going Progressing then Ready", func() {
 		before := getMicroservice("skills")
 		oldPods := podNames("skills")
