@@ -53,10 +53,6 @@ func egressPeers(np *networkingv1.NetworkPolicy) []networkingv1.NetworkPolicyPee
 	return out
 }
 
-func microserviceInNamespace(namespace, name string) networkingv1.NetworkPolicyPeer {
-	return msPeer(namespace, name)
-}
-
 var _ = Describe("NetworkPolicies from the service graph", func() {
 	var ns, other string
 	BeforeEach(func() { ns, other = newNamespace(), newNamespace() })
@@ -76,7 +72,7 @@ var _ = Describe("NetworkPolicies from the service graph", func() {
 			np, err := policyOf(ns, "skills")()
 			return ingressPeers(np), err
 		}, timeout, interval).Should(ConsistOf(
-			microserviceInNamespace(ns, "career"), microserviceInNamespace(other, "planner"), gwPeer(ns, "api")))
+			msPeer(ns, "career"), msPeer(other, "planner"), gwPeer(ns, "api")))
 		np, _ := policyOf(ns, "skills")()
 		Expect(np.Spec.Ingress[0].Ports).To(Equal(ports(8081)))
 		Expect(np.OwnerReferences).To(ContainElement(HaveField("Kind", "Microservice")))
@@ -87,7 +83,7 @@ var _ = Describe("NetworkPolicies from the service graph", func() {
 				np, err := policyOf(caller.ns, caller.name)()
 				return np.Spec.Egress, err
 			}, timeout, interval).Should(ContainElement(networkingv1.NetworkPolicyEgressRule{
-				To: []networkingv1.NetworkPolicyPeer{microserviceInNamespace(ns, "skills")}, Ports: ports(8081),
+				To: []networkingv1.NetworkPolicyPeer{msPeer(ns, "skills")}, Ports: ports(8081),
 			}), caller.name)
 		}
 		Eventually(func() *metav1.Condition {
@@ -100,7 +96,7 @@ var _ = Describe("NetworkPolicies from the service graph", func() {
 		Eventually(func() ([]networkingv1.NetworkPolicyPeer, error) {
 			np, err := policyOf(ns, "skills")()
 			return ingressPeers(np), err
-		}, timeout, interval).Should(ConsistOf(microserviceInNamespace(other, "planner"), gwPeer(ns, "api")))
+		}, timeout, interval).Should(ConsistOf(msPeer(other, "planner"), gwPeer(ns, "api")))
 		Eventually(func() ([]networkingv1.NetworkPolicyPeer, error) {
 			np, err := policyOf(ns, "career")()
 			return egressPeers(np), err
@@ -122,7 +118,7 @@ var _ = Describe("NetworkPolicies from the service graph", func() {
 		Eventually(func() ([]networkingv1.NetworkPolicyPeer, error) {
 			np, err := policyOf(ns, "api")()
 			return egressPeers(np), err
-		}, timeout, interval).Should(ConsistOf(microserviceInNamespace(ns, "career"), microserviceInNamespace(ns, "skills")))
+		}, timeout, interval).Should(ConsistOf(msPeer(ns, "career"), msPeer(ns, "skills")))
 
 		By("the Gateway, the entry point, admits every caller")
 		np, _ = policyOf(ns, "api")()
