@@ -40,6 +40,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -361,14 +362,15 @@ func expectConverged(g Gomega, c client.Client, i int, s spec) {
 	// status written for an older generation, or by a pass killed halfway,
 	// would show here.
 	wantConditions := map[string]metav1.ConditionStatus{
-		platformv1alpha1.ConditionReady:             metav1.ConditionTrue,
-		platformv1alpha1.ConditionAvailable:         metav1.ConditionTrue,
-		platformv1alpha1.ConditionProgressing:       metav1.ConditionFalse,
-		platformv1alpha1.ConditionDegraded:          metav1.ConditionFalse,
-		platformv1alpha1.ConditionDependenciesReady: metav1.ConditionTrue,
-		platformv1alpha1.ConditionPaused:            metav1.ConditionFalse,
-		platformv1alpha1.ConditionReconciling:       metav1.ConditionFalse,
-		platformv1alpha1.ConditionStalled:           metav1.ConditionFalse,
+		platformv1alpha1.ConditionReady:              metav1.ConditionTrue,
+		platformv1alpha1.ConditionAvailable:          metav1.ConditionTrue,
+		platformv1alpha1.ConditionProgressing:        metav1.ConditionFalse,
+		platformv1alpha1.ConditionDegraded:           metav1.ConditionFalse,
+		platformv1alpha1.ConditionDependenciesReady:  metav1.ConditionTrue,
+		platformv1alpha1.ConditionPaused:             metav1.ConditionFalse,
+		platformv1alpha1.ConditionReconciling:        metav1.ConditionFalse,
+		platformv1alpha1.ConditionStalled:            metav1.ConditionFalse,
+		platformv1alpha1.ConditionNetworkPolicyReady: metav1.ConditionTrue,
 	}
 	g.Expect(ms.Status.Conditions).To(HaveLen(len(wantConditions)), "%s: conditions", ms.Name)
 	for typ, status := range wantConditions {
@@ -416,6 +418,7 @@ func expectChildrenExactlyOnce(g Gomega, c client.Client, want map[int]spec) {
 		wanted[child{"Deployment", name(i)}] = i
 		wanted[child{"Service", name(i)}] = i
 		wanted[child{"ConfigMap", name(i) + "-config"}] = i
+		wanted[child{"NetworkPolicy", name(i)}] = i
 		if sqlite(i) {
 			wanted[child{"PersistentVolumeClaim", name(i) + "-data"}] = i
 		}
@@ -532,6 +535,7 @@ func children(c client.Client) map[string][]client.Object {
 		"PersistentVolumeClaim":   items[corev1.PersistentVolumeClaimList](c),
 		"HorizontalPodAutoscaler": items[autoscalingv2.HorizontalPodAutoscalerList](c),
 		"PodDisruptionBudget":     items[policyv1.PodDisruptionBudgetList](c),
+		"NetworkPolicy":           items[networkingv1.NetworkPolicyList](c),
 	}
 }
 
