@@ -70,8 +70,8 @@ spec:
   # KWOK gives pods IPs from here: room for thousands.
   podCIDR: 10.$((128 + i)).0.0/16
 status:
-  allocatable: {cpu: "1000", memory: 4Ti, pods: "5000"}
-  capacity: {cpu: "1000", memory: 4Ti, pods: "5000"}
+  allocatable: {cpu: "1000", memory: 4Ti, ephemeral-storage: 64Ti, pods: "5000"}
+  capacity: {cpu: "1000", memory: 4Ti, ephemeral-storage: 64Ti, pods: "5000"}
   nodeInfo:
     architecture: amd64
     kubeletVersion: fake
