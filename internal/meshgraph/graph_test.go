@@ -18,6 +18,7 @@ package meshgraph
 
 import (
 	"bytes"
+	"encoding/xml"
 	"flag"
 	"os"
 	"path/filepath"
@@ -177,5 +178,77 @@ func TestA_named_Microservice_that_does_not_exist_is_a_Missing_node_across_names
 		if !strings.Contains(dot.String(), want) {
 			t.Errorf("DOT lacks %s:\n%s", want, dot.String())
 		}
+	}
+}
+
+// The SVG is well-formed XML with one node group per node, each naming its
+// node, and the call flow goes left to right: the gateway's column before
+// the services', a callee's after its caller's.
+func TestThe_SVG_parses_and_names_every_node_in_call_order(t *testing.T) {
+	g := Build(sampleStack(t))
+	var out bytes.Buffer
+	if err := g.WriteSVG(&out); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "sample-stack.svg", out.Bytes())
+
+	type text struct {
+		Value string `xml:",chardata"`
+	}
+	type shape struct {
+		X int `xml:"x,attr"`
+	}
+	type group struct {
+		Class string `xml:"class,attr"`
+		ID    string `xml:"data-id,attr"`
+		Rect  *shape `xml:"rect"`
+		Texts []text `xml:"text"`
+	}
+	var svg struct {
+		XMLName xml.Name `xml:"svg"`
+		Groups  []group  `xml:"g"`
+	}
+	if err := xml.Unmarshal(out.Bytes(), &svg); err != nil {
+		t.Fatalf("the SVG is not well-formed XML: %v", err)
+	}
+	named := map[string]group{}
+	for _, gr := range svg.Groups {
+		if gr.Class == "node" {
+			named[gr.ID] = gr
+		}
+	}
+	for _, n := range g.Nodes {
+		gr, ok := named[n.ID]
+		if !ok || len(gr.Texts) == 0 || !strings.Contains(gr.Texts[0].Value, n.Name) {
+			t.Errorf("node %s is not drawn with its name: %+v", n.ID, gr)
+		}
+	}
+	x := func(id string) int { return named[id].Rect.X }
+	gw, skills, career, learning := "Gateway/skillmesh/api", "Microservice/skillmesh/skills", "Microservice/skillmesh/career", "Microservice/skillmesh/learning"
+	if x(gw) >= x(learning) || x(learning) >= x(career) || x(career) >= x(skills) {
+		t.Errorf("columns gateway %d, learning %d, career %d, skills %d: want each caller left of its callee",
+			x(gw), x(learning), x(career), x(skills))
+	}
+}
+
+func TestLayers_end_in_a_cycle(t *testing.T) {
+	a := platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Namespace: "n", Name: "a"},
+		Spec: platformv1alpha1.MicroserviceSpec{DependsOn: []platformv1alpha1.Dependency{{Name: "b"}}}}
+	b := platformv1alpha1.Microservice{ObjectMeta: metav1.ObjectMeta{Namespace: "n", Name: "b"},
+		Spec: platformv1alpha1.MicroserviceSpec{DependsOn: []platformv1alpha1.Dependency{{Name: "a"}}}}
+	g := Build([]platformv1alpha1.Microservice{a, b}, nil)
+	for id, l := range g.layers() {
+		if l >= len(g.Nodes) {
+			t.Errorf("%s in column %d of %d nodes", id, l, len(g.Nodes))
+		}
+	}
+	var out bytes.Buffer
+	if err := g.WriteSVG(&out); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(out.Bytes(), new(struct {
+		XMLName xml.Name `xml:"svg"`
+	})); err != nil {
+		t.Fatal(err)
 	}
 }
