@@ -137,7 +137,8 @@ func renderNetworkPolicy(in networkPolicyInput) (*networkingv1ac.NetworkPolicyAp
 		from = append(from, podsPeer(c))
 	}
 	for _, p := range spec.AllowFrom {
-		from = append(from, userPeer(p))
+		// An allowFrom entry has a NetworkPolicy peer's shape.
+		from = append(from, convert[networkingv1ac.NetworkPolicyPeerApplyConfiguration](p))
 	}
 	everyone := in.OpenIngress && len(spec.AllowFrom) == 0
 	switch {
@@ -148,7 +149,7 @@ func renderNetworkPolicy(in networkPolicyInput) (*networkingv1ac.NetworkPolicyAp
 	}
 	if in.Metrics != nil && !everyone {
 		ps.WithIngress(networkingv1ac.NetworkPolicyIngressRule().WithPorts(policyPort(tcp(in.Port))).
-			WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(labelSelector(in.Metrics))))
+			WithFrom(networkingv1ac.NetworkPolicyPeer().WithNamespaceSelector(convert[metav1ac.LabelSelectorApplyConfiguration](in.Metrics))))
 	}
 
 	// Egress: DNS, then each callee on its ports, then the Secrets'
@@ -292,32 +293,6 @@ func egressTo(p pods) *networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration 
 
 func policyPort(p netPort) *networkingv1ac.NetworkPolicyPortApplyConfiguration {
 	return networkingv1ac.NetworkPolicyPort().WithPort(p.Port).WithProtocol(p.Protocol)
-}
-
-// userPeer is an allowFrom entry as a NetworkPolicy peer.
-func userPeer(p platformv1alpha1.NetworkPolicyPeer) *networkingv1ac.NetworkPolicyPeerApplyConfiguration {
-	peer := networkingv1ac.NetworkPolicyPeer()
-	if p.NamespaceSelector != nil {
-		peer.WithNamespaceSelector(labelSelector(p.NamespaceSelector))
-	}
-	if p.PodSelector != nil {
-		peer.WithPodSelector(labelSelector(p.PodSelector))
-	}
-	return peer
-}
-
-// labelSelector is s as an apply configuration; an empty selector stays
-// one (it selects everything), which a nil one would not.
-func labelSelector(s *metav1.LabelSelector) *metav1ac.LabelSelectorApplyConfiguration {
-	out := metav1ac.LabelSelector()
-	if len(s.MatchLabels) > 0 {
-		out.WithMatchLabels(maps.Clone(s.MatchLabels))
-	}
-	for _, e := range s.MatchExpressions {
-		out.WithMatchExpressions(metav1ac.LabelSelectorRequirement().
-			WithKey(e.Key).WithOperator(e.Operator).WithValues(slices.Clone(e.Values)...))
-	}
-	return out
 }
 
 // microservicePolicyInput is the policy input of a Microservice: callers
